@@ -1,0 +1,64 @@
+"""glassnet: a neural-network library on NumPy whose every number you can see.
+
+The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked into a
+``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
+for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``.
+"""
+
+from glassnet import (
+    activations,
+    datasets,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    preprocessing,
+    schedules,
+)
+from glassnet.callbacks import Callback, EarlyStopping, History
+from glassnet.gradcheck import gradcheck
+from glassnet.layers import Dense, Dropout
+from glassnet.network import Network
+from glassnet.neuron import Neuron
+from glassnet.training import TrainingDiverged, evaluate, fit
+
+__version__ = "0.1.0"
+
+
+def save(network, path, **options) -> None:
+    """Write ``network`` to a model file at ``path``; see ``glassnet.io.save``."""
+    from glassnet.io import save as save_model
+
+    save_model(network, path, **options)
+
+
+def load(path) -> Network:
+    """Read a model file written by ``save``; see ``glassnet.io.load``."""
+    from glassnet.io import load as load_model
+
+    return load_model(path)
+
+
+__all__ = [
+    "Callback",
+    "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "History",
+    "Network",
+    "Neuron",
+    "TrainingDiverged",
+    "activations",
+    "datasets",
+    "evaluate",
+    "fit",
+    "gradcheck",
+    "initializers",
+    "load",
+    "losses",
+    "metrics",
+    "optimizers",
+    "preprocessing",
+    "save",
+    "schedules",
+]

@@ -1,0 +1,203 @@
+"""Backprop you can read: one sample's forward and backward pass, in the tutorial's notation.
+
+Layers are numbered as in the tutorial's section 7: the input is layer 1, so ``a^(1) = x``,
+``z^(2) = W^(1) a^(1) + b^(1)``, ``a^(2) = f(z^(2))`` and so on; the output residual is
+``delta^(n_l)`` and each hidden residual is ``delta^(l) = (W^(l)T delta^(l+1)) * f'(z^(l))``.
+
+For the tutorial's shape of network (one hidden layer, one output unit) the trace also spells
+out the chain rule for every weight, naming them as the tutorial does: ``w1, w2`` feed ``h1``,
+``w3, w4`` feed ``h2``, ..., then the output's weights, and biases ``b1, b2, ...``; so that
+``dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1`` can be checked by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glassnet import losses
+from glassnet.layers import Dense
+
+#: Arrays with more values than this are summarised rather than printed whole.
+MAX_PRINTED_VALUES = 12
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the trace: ``symbol = formula = value``."""
+
+    symbol: str
+    formula: str
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """``dL/d<name>`` as the product of its chain-rule ``factors`` (symbol, value)."""
+
+    name: str
+    factors: tuple[tuple[str, float], ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A forward and backward pass of one sample, step by step."""
+
+    forward: list[Step]
+    loss: Step
+    backward: list[Step]
+    chain: list[ChainRule] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """A JSON-able form (values as nested lists)."""
+
+        def step(s: Step) -> dict:
+            return {"symbol": s.symbol, "formula": s.formula, "value": s.value.tolist()}
+
+        return {
+            "forward": [step(s) for s in self.forward],
+            "loss": step(self.loss),
+            "backward": [step(s) for s in self.backward],
+            "chain": [
+                {"name": c.name, "factors": [list(f) for f in c.factors], "value": c.value}
+                for c in self.chain
+            ],
+        }
+
+    def __str__(self) -> str:
+        lines = ["Forward"]
+        lines += [_line(s) for s in self.forward]
+        lines += ["Loss", _line(self.loss), "Backward"]
+        lines += [_line(s) for s in self.backward]
+        if self.chain:
+            lines.append("Chain rule, weight by weight")
+            for rule in self.chain:
+                symbols = " * ".join(symbol for symbol, _ in rule.factors)
+                values = " * ".join(_number(value) for _, value in rule.factors)
+                lines.append(f"  dL/d{rule.name} = {symbols}")
+                lines.append(f"  {'':>{len(rule.name) + 4}} = {values} = {_number(rule.value)}")
+        return "\n".join(lines)
+
+
+def explain(network, x, y, loss="mse") -> Trace:
+    """Trace sample ``x (n_in,)`` with target ``y`` through ``network``, forward and backward.
+
+    ``y`` is the target row ``(n_out,)`` (or a class index for cross-entropy). Nothing in the
+    network changes except the gradients it stores.
+    """
+    loss = losses.get(loss)
+    x = network.check_inputs(np.reshape(np.asarray(x), (1, -1)) if np.ndim(x) <= 1 else x, "x")
+    if len(x) != 1:
+        raise ValueError(f"explain traces one sample, got {len(x)} rows in x")
+    value, grads = network.loss_and_gradients(x, np.reshape(np.asarray(y), (1, -1)), loss=loss)
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+
+    forward = [Step("a^(1)", "x", x[0].copy())]
+    for number, layer in enumerate(network.layers, start=1):
+        if not isinstance(layer, Dense):
+            continue
+        l_in, l_out = number, number + 1
+        forward.append(
+            Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy())
+        )
+        forward.append(
+            Step(f"a^({l_out})", f"{layer.activation.name}(z^({l_out}))", layer.a[0].copy())
+        )
+    output = network.output_layer
+    n_l = len(network.layers) + 1
+    y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
+    loss_step = Step(
+        "L", f"{loss.name}(y, a^({n_l}))  with y = {_array(y_row[0])}", np.array(value)
+    )
+
+    backward = [Step("dL/dy_pred", f"dL/da^({n_l})", loss.gradient(y_row, output.a)[0])]
+    for number in range(len(network.layers), 0, -1):
+        layer, grad = network.layers[number - 1], grads[number - 1]
+        if not isinstance(layer, Dense):
+            continue
+        l_out = number + 1
+        if number == len(network.layers):
+            formula = f"dL/dz^({l_out}) = dL/da^({l_out}) * f'(z^({l_out}))"
+        else:
+            formula = f"(W^({l_out})T delta^({l_out + 1})) * f'(z^({l_out}))"
+        backward.append(Step(f"delta^({l_out})", formula, layer.delta[0].copy()))
+        backward.append(Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]))
+        backward.append(Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]))
+
+    chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network, dense) else []
+    return Trace(forward=forward, loss=loss_step, backward=backward, chain=chain)
+
+
+def _tutorial_shaped(network, dense) -> bool:
+    """One hidden layer, one output unit, element-wise activations, no other layers."""
+    return (
+        len(network.layers) == 2
+        and len(dense) == 2
+        and network.n_out == 1
+        and all(layer.activation.elementwise for layer in dense)
+        and network.n_in * dense[0].n_out <= 64
+    )
+
+
+def _chain_rules(network, x, y_row, loss) -> list[ChainRule]:
+    hidden, output = network.layers
+    h, z_h = hidden.a[0], hidden.z[0]
+    y_pred, z_o = output.a[0], output.z[0]
+    dl_dy = float(loss.gradient(y_row, output.a)[0, 0])
+    f_out = float(output.activation.derivative(z_o, y_pred)[0])
+    f_hidden = hidden.activation.derivative(z_h, h)
+    rules, number = [], 1
+    for i in range(hidden.n_out):
+        dy_dh = float(output.W[0, i]) * f_out
+        for j in range(hidden.n_in):
+            dh_dw = float(x[j] * f_hidden[i])
+            factors = (
+                ("dL/dy_pred", dl_dy),
+                (f"dy_pred/dh{i + 1}", dy_dh),
+                (f"dh{i + 1}/dw{number}", dh_dw),
+            )
+            rules.append(ChainRule(f"w{number}", factors, dl_dy * dy_dh * dh_dw))
+            number += 1
+    for i in range(hidden.n_out):
+        dy_dw = float(h[i]) * f_out
+        factors = (("dL/dy_pred", dl_dy), (f"dy_pred/dw{number}", dy_dw))
+        rules.append(ChainRule(f"w{number}", factors, dl_dy * dy_dw))
+        number += 1
+    for i in range(hidden.n_out):
+        dy_dh = float(output.W[0, i]) * f_out
+        dh_db = float(f_hidden[i])
+        factors = (
+            ("dL/dy_pred", dl_dy),
+            (f"dy_pred/dh{i + 1}", dy_dh),
+            (f"dh{i + 1}/db{i + 1}", dh_db),
+        )
+        rules.append(ChainRule(f"b{i + 1}", factors, dl_dy * dy_dh * dh_db))
+    bias = hidden.n_out + 1
+    factors = (("dL/dy_pred", dl_dy), (f"dy_pred/db{bias}", f_out))
+    rules.append(ChainRule(f"b{bias}", factors, dl_dy * f_out))
+    return rules
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _array(value: np.ndarray) -> str:
+    value = np.asarray(value)
+    if value.ndim == 0:
+        return _number(float(value))
+    if value.size > MAX_PRINTED_VALUES:
+        return (
+            f"<{'x'.join(map(str, value.shape))} values: min {_number(value.min())}, "
+            f"mean {_number(value.mean())}, max {_number(value.max())}, "
+            f"norm {_number(float(np.linalg.norm(value)))}>"
+        )
+    if value.ndim == 1:
+        return "[" + ", ".join(_number(v) for v in value) + "]"
+    return "[" + ", ".join(_array(row) for row in value) + "]"
+
+
+def _line(step: Step) -> str:
+    return f"  {step.symbol} = {step.formula} = {_array(step.value)}"

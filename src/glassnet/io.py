@@ -1,0 +1,545 @@
+"""Model files: a network's config and weights in one safetensors file, never pickle.
+
+A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holding::
+
+    arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W")
+               "scaler.mean/scale"     the input Standardizer, float64 (n_in,), when there is one
+               "optimizer.<name>"      the optimizer's state_dict(), when saved with it
+    metadata   "format"                "glassnet"
+               "format_version"        "1"; a reader refuses files newer than it knows
+               "glassnet_version"      the version that wrote the file
+               "config"                JSON of Network.get_config(): layers, dtype, seed
+               "classes"               JSON list of a classifier's labels, with
+               "classes_dtype"         their NumPy dtype ("<U6", "<i8", ...), so they come back
+                                       exactly: strings as strings, ints as ints
+               "scaler"                "Standardizer", with the scaler arrays
+               "optimizer"             JSON of Optimizer.get_config(), with its state arrays
+               "history"               JSON of History.to_dict(): what training recorded
+
+Loading trusts nothing in the file: the format and its version, every JSON field, every array's
+name, shape and dtype and the consistency of classes and scaler with the network are checked,
+and any problem raises ``ModelFileError`` whose message starts with the path and names it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+import glassnet
+from glassnet import layers as _layers
+from glassnet import optimizers
+from glassnet import safetensors as st
+from glassnet.callbacks import History
+from glassnet.network import Network
+from glassnet.preprocessing import Standardizer
+from glassnet.safetensors import ModelFileError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
+
+FORMAT = "glassnet"
+FORMAT_VERSION = 1
+
+# NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
+_CLASS_KINDS = "biufU"
+
+
+def save(network: Network, path, *, include_optimizer: bool = False) -> None:
+    """Write ``network`` to ``path`` as a glassnet model file, atomically.
+
+    Stores the config, every weight, the classes and scaler when set, the training history
+    when there is one and, with ``include_optimizer=True``, the optimizer and its state, so that
+    training can resume exactly where it stopped.
+
+    Everything is checked before a byte is written: a network that ``load`` could not rebuild
+    (a custom layer or activation without a registered name, non-finite weights, classes that do
+    not fit the output) raises ``ValueError``; a missing folder raises ``FileNotFoundError``.
+    An existing file at ``path`` is replaced only once the new one is complete.
+    """
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a glassnet Network, got {type(network).__name__}")
+    if not isinstance(include_optimizer, bool):
+        raise TypeError(f"include_optimizer must be True or False, got {include_optimizer!r}")
+
+    arrays = network.get_weights()
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise ValueError(f"cannot save: {name} holds non-finite values (NaN or infinity)")
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "glassnet_version": glassnet.__version__,
+        "config": _config_json(network),
+    }
+    if network.classes is not None:
+        metadata["classes"], metadata["classes_dtype"] = _classes_json(network)
+    if network.scaler is not None:
+        metadata["scaler"] = _SCALER
+        arrays.update(_scaler_arrays(network))
+    optimizer = getattr(network, "optimizer", None)
+    if include_optimizer and optimizer is not None:
+        config, state = _optimizer_state(network, optimizer)
+        metadata["optimizer"] = config
+        arrays.update({f"optimizer.{name}": array for name, array in state.items()})
+    history = getattr(network, "history", None)
+    if history is not None:
+        metadata["history"] = _history_json(history)
+    st.save(path, arrays, metadata)
+
+
+def load(path) -> Network:
+    """Read the model file at ``path`` and return the network it holds, ready to predict.
+
+    Classes, scaler and history are restored when stored; a stored optimizer comes back bound
+    to the network's parameters with its state, as ``network.optimizer``. Raises
+    ``ModelFileError`` (a ``ValueError``) naming the path and the problem for any file that is
+    not a valid glassnet model, ``FileNotFoundError`` when there is no file.
+    """
+    path = Path(path)
+    # The header alone tells a foreign file apart, without reading its (maybe large) tensors.
+    _check_format(path, st.read_metadata(path))
+    arrays, metadata = st.load(path)
+    _check_format(path, metadata)  # in case the file was replaced in between
+
+    network = _build_network(path, _json_field(path, metadata, "config"), arrays)
+    optimizer = None
+    if "optimizer" in metadata:
+        optimizer = _build_optimizer(path, network, _json_field(path, metadata, "optimizer"))
+    expected = {name: (param.shape, param.dtype) for name, param in _named_params(network)}
+    if _has_scaler(path, metadata):
+        expected.update({name: ((network.n_in,), np.dtype(np.float64)) for name in _SCALER_NAMES})
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        expected.update(
+            {f"optimizer.{name}": (array.shape, array.dtype) for name, array in state.items()}
+        )
+    _check_arrays(path, arrays, expected)
+
+    try:
+        network.set_weights({name: arrays[name] for name, _ in _named_params(network)})
+    except ValueError as error:
+        raise ModelFileError(f"{path}: invalid weights: {error}") from None
+    if "classes" in metadata or "classes_dtype" in metadata:
+        network.classes = _load_classes(path, metadata, network.n_out)
+    if _has_scaler(path, metadata):
+        try:
+            network.scaler = Standardizer(arrays["scaler.mean"], arrays["scaler.scale"])
+        except ValueError as error:
+            raise ModelFileError(f"{path}: invalid scaler: {error}") from None
+    if optimizer is not None:
+        _load_optimizer_state(path, optimizer, arrays)
+        network.optimizer = optimizer
+    if "history" in metadata:
+        network.history = _load_history(path, _json_field(path, metadata, "history"))
+    return network
+
+
+def inspect(path) -> dict:
+    """Summarise the model file at ``path`` from its header, without reading any weight.
+
+    Returns a dict with ``path``, ``format_version``, ``glassnet_version``, ``config``,
+    ``n_in``, ``n_out``, ``n_parameters``, ``dtype``, ``classes`` (a list, or None), ``scaler``
+    (True when stored), ``optimizer`` (its config, or None) and ``history`` (None, or
+    ``{"epochs", "best_epoch", "final"}`` where ``final`` maps each recorded metric to its last
+    value). Raises like ``load`` for a file that is not a glassnet model; the weights themselves
+    are checked only by ``load``.
+    """
+    path = Path(path)
+    metadata = st.read_metadata(path)
+    format_version = _check_format(path, metadata)
+    config = _json_field(path, metadata, "config")
+    layers = _build_layers(path, config)
+    n_parameters, n_out = _count_parameters(layers)
+    classes = None
+    if "classes" in metadata or "classes_dtype" in metadata:
+        classes = _load_classes(path, metadata, n_out).tolist()
+    history = None
+    if "history" in metadata:
+        recorded = _load_history(path, _json_field(path, metadata, "history"))
+        history = {
+            "epochs": recorded.epochs,
+            "best_epoch": recorded.best_epoch,
+            "final": {key: values[-1] for key, values in recorded.metrics.items() if values},
+        }
+    optimizer = _json_field(path, metadata, "optimizer") if "optimizer" in metadata else None
+    return {
+        "path": str(path),
+        "format_version": format_version,
+        "glassnet_version": metadata.get("glassnet_version"),
+        "config": config,
+        "dtype": config.get("dtype", "float32"),
+        "n_in": layers[0].n_in,
+        "n_out": n_out,
+        "n_parameters": n_parameters,
+        "classes": classes,
+        "scaler": _has_scaler(path, metadata),
+        "optimizer": optimizer,
+        "history": history,
+    }
+
+
+# -- save helpers ----------------------------------------------------------------------------------
+
+_SCALER = "Standardizer"
+_SCALER_NAMES = ("scaler.mean", "scaler.scale")
+
+
+def _config_json(network: Network) -> str:
+    """The network's config as JSON, after checking that ``load`` can rebuild every layer."""
+    config = network.get_config()
+    for index, layer in enumerate(network.layers):
+        what = f"cannot save layers[{index}] ({type(layer).__name__})"
+        try:
+            rebuilt = _layers.from_config(config["layers"][index])
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{what}: {error}. Only built-in layers and activations, found by their "
+                "registered names, can be stored in a model file"
+            ) from None
+        # A subclass that reuses a built-in name would come back as the built-in: refuse it.
+        activation = getattr(layer, "activation", None)
+        rebuilt_activation = getattr(rebuilt, "activation", None)
+        for part, original, copy in [
+            ("layer", layer, rebuilt),
+            ("activation", activation, rebuilt_activation),
+        ]:
+            if type(original) is not type(copy):
+                raise ValueError(
+                    f"{what}: its {part} {type(original).__name__} would load as "
+                    f"{type(copy).__name__}; only built-in layers and activations can be saved"
+                )
+    try:
+        return json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot save: the network config is not JSON: {error}") from None
+
+
+def _classes_json(network: Network) -> tuple[str, str]:
+    """``(labels as a JSON list, their dtype)`` after checking ``load`` will accept them."""
+    classes = np.asarray(network.classes)
+    if classes.dtype.kind not in _CLASS_KINDS:
+        raise ValueError(
+            f"cannot save: network.classes has dtype {classes.dtype}; a model file holds "
+            "labels that are strings, integers, floats or booleans"
+        )
+    problem = _classes_problem(classes, network.n_out)
+    if problem:
+        raise ValueError(f"cannot save: network.classes {problem}")
+    return json.dumps(classes.tolist(), ensure_ascii=False, allow_nan=False), classes.dtype.str
+
+
+def _scaler_arrays(network: Network) -> dict[str, np.ndarray]:
+    scaler = network.scaler
+    if not isinstance(scaler, Standardizer):
+        raise ValueError(
+            f"cannot save: network.scaler must be a glassnet Standardizer, got "
+            f"{type(scaler).__name__}"
+        )
+    if scaler.mean is None:
+        raise ValueError("cannot save: network.scaler is not fitted (its mean is None)")
+    try:  # its arrays may have been replaced since it was made: check them as load will
+        checked = Standardizer(scaler.mean, scaler.scale)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot save: network.scaler: {error}") from None
+    if checked.mean.shape != (network.n_in,):
+        raise ValueError(
+            f"cannot save: network.scaler has {len(checked.mean)} features, the network "
+            f"takes {network.n_in}"
+        )
+    return {"scaler.mean": checked.mean, "scaler.scale": checked.scale}
+
+
+def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.ndarray]]:
+    """``(config JSON, state arrays)``, checked to rebuild into the same optimizer on load."""
+    config = optimizer.get_config()
+    try:
+        rebuilt = optimizers.get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cannot save the optimizer {type(optimizer).__name__}: {error}; only built-in "
+            "optimizers can be stored (save with include_optimizer=False)"
+        ) from None
+    if type(rebuilt) is not type(optimizer):
+        raise ValueError(
+            f"cannot save the optimizer {type(optimizer).__name__}: it would load as "
+            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
+        )
+    rebuilt.bind(network.parameters())
+    expected = {name: array.shape for name, array in rebuilt.state_dict().items()}
+    state = {name: np.asarray(array) for name, array in optimizer.state_dict().items()}
+    if {name: array.shape for name, array in state.items()} != expected:
+        raise ValueError(
+            "cannot save the optimizer: its state does not match this network's parameters "
+            "(is it bound to them? train with network.fit first)"
+        )
+    for name, array in state.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"cannot save: optimizer state {name} holds non-finite values")
+    return json.dumps(config, allow_nan=False), state
+
+
+def _history_json(history) -> str:
+    if not isinstance(history, History):
+        raise ValueError(
+            f"cannot save: network.history must be a glassnet History, got {type(history).__name__}"
+        )
+    try:
+        return json.dumps(history.to_dict())
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot save: network.history is not JSON: {error}") from None
+
+
+# -- load helpers ----------------------------------------------------------------------------------
+
+
+def _check_format(path: Path, metadata: dict[str, str]) -> int:
+    """Check the format name and version; return the version."""
+    name = metadata.get("format")
+    if name != FORMAT:
+        found = "no 'format' in its metadata" if name is None else f"its format is {name!r}"
+        raise ModelFileError(f"{path}: not a glassnet model file ({found})")
+    version = metadata.get("format_version")
+    if version is None:
+        raise ModelFileError(f"{path}: metadata has no 'format_version'")
+    if not (version.isascii() and version.isdigit()) or int(version) < 1:
+        raise ModelFileError(f"{path}: format_version must be a positive integer, got {version!r}")
+    if int(version) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written by a newer glassnet (format {int(version)}); this version reads "
+            f"format {FORMAT_VERSION}"
+        )
+    return int(version)
+
+
+def _json_field(path: Path, metadata: dict[str, str], key: str):
+    """The metadata entry ``key`` decoded from JSON; a missing or invalid one raises."""
+    if key not in metadata:
+        raise ModelFileError(f"{path}: metadata has no {key!r}")
+    try:
+        return json.loads(metadata[key])
+    except json.JSONDecodeError as error:
+        raise ModelFileError(f"{path}: bad JSON in metadata {key!r}: {error}") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: bad JSON in metadata {key!r}: nested too deeply") from None
+
+
+def _build_layers(path: Path, config) -> list:
+    """The config's layers, without weights; an invalid config raises naming the layer."""
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ModelFileError(
+            f"{path}: metadata 'config' must be a JSON object with a 'layers' list, "
+            f"got {_brief(config)}"
+        )
+    if not config["layers"]:
+        raise ModelFileError(f"{path}: metadata 'config' has no layers")
+    layers = []
+    for index, layer_config in enumerate(config["layers"]):
+        try:
+            layers.append(_layers.from_config(layer_config))
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
+    return layers
+
+
+def _build_network(path: Path, config, arrays: dict) -> Network:
+    """The network of ``config``, with fresh weights that ``arrays`` will replace."""
+    n_parameters, _ = _count_parameters(_build_layers(path, config))
+    # The arrays' sizes were checked against the file's size; a config that asks for more
+    # parameters than the whole file holds would only make us allocate memory for nothing.
+    n_stored = sum(array.size for array in arrays.values())
+    if n_parameters > n_stored:
+        raise ModelFileError(
+            f"{path}: metadata 'config' describes {n_parameters} parameters, but the file "
+            f"holds only {n_stored} values"
+        )
+    try:
+        return Network.from_config(config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: config cannot be built: {error}") from None
+
+
+def _has_scaler(path: Path, metadata: dict[str, str]) -> bool:
+    """Whether the metadata announces a stored scaler (of a kind this version knows)."""
+    kind = metadata.get("scaler")
+    if kind is not None and kind != _SCALER:
+        raise ModelFileError(f"{path}: metadata 'scaler' is {kind!r}, expected {_SCALER!r}")
+    return kind is not None
+
+
+def _named_params(network: Network):
+    for index, layer in enumerate(network.layers):
+        for key, param in layer.params.items():
+            yield f"layers.{index}.{key}", param
+
+
+def _check_arrays(path: Path, arrays: dict, expected: dict[str, tuple]) -> None:
+    """Check that ``arrays`` has exactly the ``expected`` names, shapes and dtypes."""
+    for name, (shape, dtype) in expected.items():
+        if name not in arrays:
+            raise ModelFileError(
+                f"{path}: missing array {name!r} (expected {dtype} of shape {shape})"
+            )
+        array = arrays[name]
+        if array.shape != shape:
+            raise ModelFileError(
+                f"{path}: shape mismatch: array {name!r} has shape {array.shape}, expected {shape}"
+            )
+        if array.dtype != dtype:
+            raise ModelFileError(
+                f"{path}: dtype mismatch: array {name!r} is {array.dtype}, expected {dtype}"
+            )
+    unexpected = [name for name in arrays if name not in expected]
+    if unexpected:
+        raise ModelFileError(
+            f"{path}: unexpected array {unexpected[0]!r}: it is not part of the network, "
+            "scaler or optimizer the metadata describes"
+        )
+
+
+def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarray:
+    """The stored labels as an array of their own dtype, checked against the output size."""
+    if "classes_dtype" not in metadata:
+        raise ModelFileError(f"{path}: metadata has 'classes' but no 'classes_dtype'")
+    values = _json_field(path, metadata, "classes")
+    dtype_text = metadata["classes_dtype"]
+    try:
+        dtype = np.dtype(dtype_text)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in _CLASS_KINDS:
+        raise ModelFileError(
+            f"{path}: metadata 'classes_dtype' is {dtype_text!r}, expected the dtype of "
+            "strings, integers, floats or booleans"
+        )
+    if not isinstance(values, list) or not all(_fits_kind(value, dtype.kind) for value in values):
+        raise ModelFileError(
+            f"{path}: metadata 'classes' must be a JSON list of {_KIND_NAMES[dtype.kind]} "
+            f"(classes_dtype {dtype_text!r}), got {_brief(values)}"
+        )
+    try:
+        classes = np.array(values, dtype=dtype)
+    except (OverflowError, ValueError):
+        classes = None
+    # A label too long for a "<U3", or too big for an int8, would change silently otherwise.
+    if classes is None or classes.shape != (len(values),) or classes.tolist() != values:
+        raise ModelFileError(
+            f"{path}: metadata 'classes' does not fit classes_dtype {dtype_text!r}: "
+            f"{_brief(values)}"
+        )
+    problem = _classes_problem(classes, n_out)
+    if problem:
+        raise ModelFileError(f"{path}: metadata 'classes' {problem}")
+    return classes
+
+
+_KIND_NAMES = {"b": "booleans", "i": "integers", "u": "integers", "f": "numbers", "U": "strings"}
+
+
+def _fits_kind(value, kind: str) -> bool:
+    if kind == "U":
+        return isinstance(value, str)
+    if kind == "b":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind in "iu":
+        return isinstance(value, int)
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
+    """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can.
+
+    One sigmoid output tells exactly two classes apart; ``n_out`` outputs up to ``n_out``.
+    """
+    if classes.ndim != 1:
+        return f"must be 1-D, got shape {classes.shape}"
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        return "must be finite numbers"
+    if len(np.unique(classes)) != len(classes):
+        return f"must be distinct, got {_brief(classes.tolist())}"
+    most = 2 if n_out == 1 else n_out
+    if not 2 <= len(classes) <= most:
+        return (
+            f"has {len(classes)} label(s), but a network with {n_out} output(s) tells "
+            f"{'exactly 2' if n_out == 1 else f'2 to {n_out}'} classes apart"
+        )
+    return None
+
+
+def _build_optimizer(path: Path, network: Network, config):
+    """The stored optimizer, rebuilt and bound to ``network``'s parameters (state not yet set)."""
+    if not isinstance(config, dict):
+        raise ModelFileError(
+            f"{path}: metadata 'optimizer' must be a JSON object, got {_brief(config)}"
+        )
+    try:
+        optimizer = optimizers.get(config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: metadata 'optimizer' cannot be built: {error}") from None
+    optimizer.bind(network.parameters())
+    return optimizer
+
+
+def _load_optimizer_state(path: Path, optimizer, arrays: dict) -> None:
+    prefix = "optimizer."
+    state = {
+        name[len(prefix) :]: array for name, array in arrays.items() if name.startswith(prefix)
+    }
+    for name, array in state.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ModelFileError(f"{path}: array '{prefix}{name}' holds non-finite values")
+    if int(state["iterations"]) < 0:
+        raise ModelFileError(
+            f"{path}: array '{prefix}iterations' must be >= 0, got {int(state['iterations'])}"
+        )
+    try:
+        optimizer.load_state_dict(state)
+    except ValueError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+
+
+def _load_history(path: Path, data) -> History:
+    """A ``History`` from its stored dict, after checking every field's type."""
+    metrics = data.get("metrics") if isinstance(data, dict) else None
+    best_epoch = data.get("best_epoch") if isinstance(data, dict) else None
+    valid = (
+        isinstance(metrics, dict)
+        and all(
+            isinstance(values, list)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            for values in metrics.values()
+        )
+        and (best_epoch is None or (type(best_epoch) is int and best_epoch >= 0))
+    )
+    if not valid:
+        raise ModelFileError(
+            f"{path}: metadata 'history' must be a JSON object with 'metrics' (name -> list "
+            f"of numbers) and 'best_epoch' (an integer or null), got {_brief(data)}"
+        )
+    return History.from_dict(data)
+
+
+def _count_parameters(layers) -> tuple[int, int]:
+    """``(number of parameters, number of outputs)`` of unbuilt ``layers``, from their config.
+
+    Dense layers are counted from ``n_in`` and ``n_out``, without making their weights (the
+    bulk of a model); other layer families are small and are built to be counted.
+    """
+    total, n_features = 0, layers[0].n_in
+    for layer in layers:
+        if isinstance(layer, _layers.Dense):
+            total += layer.n_out * (layer.n_in + 1)
+        else:
+            layer.build(n_features, np.random.default_rng(0), np.float64)
+            total += sum(param.size for param in layer.params.values())
+        n_features = layer.n_out
+    return total, n_features
+
+
+def _brief(value) -> str:
+    text = json.dumps(value) if not isinstance(value, np.ndarray) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

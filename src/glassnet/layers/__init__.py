@@ -1,0 +1,21 @@
+"""Layers: one module per family. ``from_config`` rebuilds any of them from ``get_config()``."""
+
+from glassnet.layers.base import Layer
+from glassnet.layers.dense import Dense
+from glassnet.layers.dropout import Dropout
+
+_BY_TYPE = {cls.__name__: cls for cls in (Dense, Dropout)}
+
+
+def from_config(config: dict) -> Layer:
+    """Rebuild a layer (without weights) from its ``get_config()`` dict."""
+    if not isinstance(config, dict) or "type" not in config:
+        raise ValueError(f"a layer config must be a dict with a 'type', got {config!r}")
+    config = dict(config)
+    layer_type = config.pop("type")
+    if layer_type not in _BY_TYPE:
+        raise ValueError(f"unknown layer type {layer_type!r}; choose one of: {', '.join(_BY_TYPE)}")
+    return _BY_TYPE[layer_type](**config)
+
+
+__all__ = ["Dense", "Dropout", "Layer", "from_config"]

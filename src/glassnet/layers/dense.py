@@ -1,0 +1,125 @@
+"""The fully connected layer of the tutorial's section 7."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import activations, initializers
+from glassnet._checks import numeric_array, positive_int
+from glassnet.layers.base import Layer
+
+
+class Dense(Layer):
+    """A fully connected layer: ``z = W a + b``, ``a' = f(z)``.
+
+    In the tutorial's convention ``W`` has shape ``(n_out, n_in)``: row i holds the weights into
+    unit i, and ``b`` has shape ``(n_out,)``. Batches are rows, so for ``x`` of shape
+    ``(n_samples, n_in)`` the layer computes ``z = x W^T + b`` of shape ``(n_samples, n_out)``.
+
+    Backward, from the residual ``delta = dJ/dz`` (summed over the batch, whose 1/n the loss
+    already holds)::
+
+        dJ/dW = delta^T x           (the tutorial's delta a^T, per sample)
+        dJ/db = sum of delta rows
+        dJ/dx = delta W             (the tutorial's W^T delta, per sample)
+
+    and the layer below turns ``dJ/dx`` into its own residual with ``* f'(z)``, giving the
+    tutorial's ``delta^(l) = (W^(l)T delta^(l+1)) * f'(z^(l))``.
+
+    Args:
+        n_in: number of inputs to each unit.
+        n_out: number of units.
+        activation: name, config dict or ``Activation`` (default: the tutorial's sigmoid).
+        weight_init: initialiser name or callable; default He for ReLU-like activations,
+            Glorot otherwise (see ``glassnet.initializers``).
+        bias_init: initialiser for ``b`` (default zeros; the tutorial's code uses "normal").
+    """
+
+    def __init__(
+        self, n_in: int, n_out: int, activation="sigmoid", weight_init=None, bias_init="zeros"
+    ):
+        super().__init__()
+        self.n_in = positive_int(n_in, "n_in")
+        self.n_out = positive_int(n_out, "n_out")
+        self.activation = activations.get(activation)
+        if weight_init is None:
+            weight_init = initializers.default_for(self.activation.name)
+        self.weight_init = initializers.get(weight_init)
+        self.bias_init = initializers.get(bias_init)
+        self._preset: dict[str, np.ndarray] = {}
+        self.x = self.z = self.a = self.delta = None
+
+    @property
+    def W(self) -> np.ndarray:
+        """The ``(n_out, n_in)`` weight matrix; assignment checks the shape and copies."""
+        return self._get("W")
+
+    @W.setter
+    def W(self, value) -> None:
+        self._set("W", value, (self.n_out, self.n_in))
+
+    @property
+    def b(self) -> np.ndarray:
+        """The ``(n_out,)`` bias vector; assignment checks the shape and copies."""
+        return self._get("b")
+
+    @b.setter
+    def b(self, value) -> None:
+        self._set("b", value, (self.n_out,))
+
+    def build(self, n_in, rng, dtype):
+        if n_in != self.n_in:
+            raise ValueError(f"Dense expects n_in={self.n_in} inputs, but receives {n_in}")
+        self.dtype = np.dtype(dtype)
+        shapes = {"W": (self.n_out, self.n_in), "b": (self.n_out,)}
+        inits = {"W": self.weight_init, "b": self.bias_init}
+        for key, shape in shapes.items():
+            preset = self._preset.pop(key, None)
+            value = preset if preset is not None else inits[key](shape, rng, self.dtype)
+            self.params[key] = np.ascontiguousarray(value, dtype=self.dtype)
+            self.grads[key] = np.zeros(shape, dtype=self.dtype)
+
+    def forward(self, x, training=False):
+        self.x = x
+        self.z = np.matmul(x, self.params["W"].T, out=self._output("z", x, self.n_out, training))
+        self.z += self.params["b"]
+        self.a = self.activation.forward(self.z, out=self._output("a", x, self.n_out, training))
+        return self.a
+
+    def backward(self, grad_output, need_input_grad=True):
+        delta = self._output("delta", grad_output, self.n_out, training=True)
+        return self.backward_residual(
+            self.activation.backward(grad_output, self.z, self.a, out=delta), need_input_grad
+        )
+
+    def backward_residual(self, delta: np.ndarray, need_input_grad: bool = True):
+        """Backward from this layer's residual ``delta = dJ/dz`` (the loss gives it for the
+        output layer): fill ``grads`` and return ``dJ/dx = delta W``."""
+        self.delta = delta
+        np.matmul(delta.T, self.x, out=self.grads["W"])
+        np.sum(delta, axis=0, out=self.grads["b"])
+        if not need_input_grad:
+            return None
+        return np.matmul(delta, self.params["W"], out=self._buffer("dx", len(delta), self.n_in))
+
+    def get_config(self):
+        return {
+            "type": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.get_config(),
+        }
+
+    def _get(self, key):
+        if key in self.params:
+            return self.params[key]
+        return self._preset.get(key)
+
+    def _set(self, key, value, shape):
+        value = numeric_array(value, key)
+        if value.shape != shape:
+            raise ValueError(f"{key} must have shape {shape}, got {value.shape}")
+        if key in self.params:
+            np.copyto(self.params[key], value, casting="unsafe")  # optimizers hold this array
+        else:
+            self._preset[key] = np.array(value, dtype=np.float64)

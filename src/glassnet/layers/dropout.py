@@ -1,0 +1,45 @@
+"""Inverted dropout: a regulariser that silences random units while training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet._checks import fraction
+from glassnet.layers.base import Layer
+
+
+class Dropout(Layer):
+    """Zero each input with probability ``rate`` while training, scaling the rest by
+    ``1 / (1 - rate)`` so the expected output equals the input; the identity when predicting.
+
+    Forward ``y = x * m`` with ``m_ij = [u_ij >= rate] / (1 - rate)``, ``u ~ U[0, 1)``;
+    backward ``dJ/dx = dJ/dy * m``. Its masks come from the network's seed.
+    """
+
+    def __init__(self, rate: float = 0.5):
+        super().__init__()
+        self.rate = fraction(rate, "rate")
+        self.mask = None
+        self._rng = None
+
+    def build(self, n_in, rng, dtype):
+        super().build(n_in, rng, dtype)
+        self._rng = np.random.default_rng(rng.integers(2**63))
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self.mask = None
+            return x
+        keep = self._rng.random(x.shape, dtype=self.dtype) >= self.rate
+        self.mask = keep.astype(self.dtype) * (1 / (1 - self.rate))
+        return np.multiply(x, self.mask, out=self._output("y", x, self.n_out, training))
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        if self.mask is None:
+            return grad_output
+        return np.multiply(grad_output, self.mask, out=self._buffer("dx", *grad_output.shape))
+
+    def get_config(self):
+        return {"type": "Dropout", "rate": self.rate}

@@ -1,0 +1,116 @@
+"""Preprocessing that travels with a model: input standardisation and label encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet._checks import numeric_array
+
+
+class Standardizer:
+    """Shift each feature by its mean and divide by its standard deviation.
+
+    The tutorial shifts weight and height by hand (135 and 66) and notes "normally you'd shift
+    by the mean"; this is that, with the scale too: ``x' = (x - mean) / scale``. A constant
+    feature gets ``scale = 1`` so it maps to 0 rather than dividing by zero.
+    """
+
+    def __init__(self, mean=None, scale=None):
+        self.mean = None if mean is None else numeric_array(mean, "mean", dtype=np.float64, ndim=1)
+        self.scale = (
+            None if scale is None else numeric_array(scale, "scale", dtype=np.float64, ndim=1)
+        )
+        if self.mean is not None and (self.scale is None or self.scale.shape != self.mean.shape):
+            raise ValueError("mean and scale must both be given, with the same shape")
+        if self.scale is not None and np.any(self.scale <= 0):
+            raise ValueError("scale must be positive everywhere")
+
+    def fit(self, X) -> Standardizer:
+        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``."""
+        X = numeric_array(X, "X", dtype=np.float64, ndim=2)
+        self.mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale = np.where(scale > 0, scale, 1.0)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Return ``(X - mean) / scale``, in ``X``'s floating dtype."""
+        if self.mean is None:
+            raise ValueError("this Standardizer is not fitted yet: call fit(X) first")
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != len(self.mean):
+            raise ValueError(
+                f"X must have {len(self.mean)} features (columns), got shape {X.shape}"
+            )
+        dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+        return ((X - self.mean) / self.scale).astype(dtype, copy=False)
+
+    def fit_transform(self, X) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X).transform(X)
+
+    def get_arrays(self) -> dict[str, np.ndarray]:
+        """The learned arrays, for model files."""
+        return {"mean": self.mean, "scale": self.scale}
+
+
+class LabelEncoder:
+    """Map the user's class labels (strings or numbers) to indices 0..k-1 and back.
+
+    ``classes`` holds the sorted distinct labels; label ``classes[i]`` is encoded as ``i``.
+    """
+
+    def __init__(self, classes=None):
+        self.classes = None if classes is None else np.asarray(classes)
+
+    def fit(self, y) -> LabelEncoder:
+        """Learn the distinct labels of ``y (n_samples,)``."""
+        y = _labels(y)
+        self.classes = np.unique(y)
+        return self
+
+    def transform(self, y) -> np.ndarray:
+        """Return the index of each label, shape ``(n_samples,)``; unknown labels raise."""
+        if self.classes is None:
+            raise ValueError("this LabelEncoder is not fitted yet: call fit(y) first")
+        y = _labels(y)
+        indices = np.searchsorted(self.classes, y)
+        indices = np.clip(indices, 0, len(self.classes) - 1)
+        unknown = self.classes[indices] != y
+        if np.any(unknown):
+            first = y[np.argmax(unknown)]
+            raise ValueError(
+                f"unknown label {first!r}; known labels: {', '.join(map(str, self.classes))}"
+            )
+        return indices
+
+    def fit_transform(self, y) -> np.ndarray:
+        """``fit(y)`` then ``transform(y)``."""
+        return self.fit(y).transform(y)
+
+    def inverse_transform(self, indices) -> np.ndarray:
+        """Return the labels for class indices."""
+        return self.classes[np.asarray(indices, dtype=np.intp)]
+
+
+def one_hot(indices, n_classes: int, dtype=np.float64) -> np.ndarray:
+    """Rows of zeros with a 1 at each index: ``(n_samples,) -> (n_samples, n_classes)``."""
+    indices = np.asarray(indices, dtype=np.intp)
+    if indices.ndim != 1 or (indices.size and (indices.min() < 0 or indices.max() >= n_classes)):
+        raise ValueError(f"indices must be a 1-D array of integers in [0, {n_classes - 1}]")
+    encoded = np.zeros((len(indices), n_classes), dtype=dtype)
+    encoded[np.arange(len(indices)), indices] = 1
+    return encoded
+
+
+def _labels(y) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {y.shape}")
+    if y.dtype == object:
+        y = y.astype(str)
+    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+        raise ValueError("labels must not contain NaN or infinite values")
+    return y

@@ -1,0 +1,389 @@
+"""The training loop: ``fit`` turns data into a trained network and a ``History``.
+
+It reads top to bottom. Setup: encode labels, standardise inputs, split off validation data,
+prepare targets and the optimizer. Then for every epoch:
+
+1. set the learning rate from the schedule;
+2. shuffle the sample order (from the seed);
+3. for every batch: gather it, forward, loss and output residual, backward, regularise, clip,
+   update the parameters in place, record;
+4. check that the weights are still finite;
+5. evaluate the validation data;
+6. record the epoch in the history and let the callbacks act (early stopping, progress).
+
+The tutorial's three modes of gradient descent are batch sizes: stochastic (``batch_size=1``),
+mini-batch (``batch_size=32``) and full-batch (``batch_size=None``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from glassnet import losses, optimizers, schedules
+from glassnet._checks import (
+    fraction,
+    non_negative_float,
+    numeric_array,
+    positive_float,
+    positive_int,
+)
+from glassnet.callbacks import EpochLogger, History, ProgressBar
+from glassnet.preprocessing import LabelEncoder, Standardizer
+
+
+class TrainingDiverged(ArithmeticError):
+    """Raised when the loss or the weights stop being finite numbers."""
+
+
+class Trainer:
+    """The state of one ``fit`` call, as callbacks see it."""
+
+    def __init__(self, network, optimizer, history, epochs, n_batches):
+        self.network = network
+        self.optimizer = optimizer
+        self.history = history
+        self.epochs = epochs
+        self.n_batches = n_batches
+        self.stop_training = False
+
+
+def fit(
+    network,
+    X,
+    Y,
+    *,
+    loss=None,
+    optimizer="sgd",
+    learning_rate: float | None = None,
+    epochs: int = 100,
+    batch_size: int | None = 32,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+    clip_norm: float | None = None,
+    schedule=None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_data=None,
+    validation_split: float = 0.0,
+    metrics="auto",
+    standardize: bool = False,
+    callbacks=(),
+    verbose: bool = False,
+    print_every: int | None = None,
+) -> History:
+    """Train ``network`` on ``X (n_samples, n_in)`` and targets ``Y``; return a ``History``.
+
+    Args:
+        Y: ``(n_samples, n_out)`` values, or ``(n_samples,)`` class labels (any values, strings
+            too) for a cross-entropy loss; labels are encoded and ``network.classes`` set, so
+            ``predict`` answers in the same labels.
+        loss: name or ``Loss``; default ``cross_entropy`` for a softmax output, else the
+            tutorial's ``mse``.
+        optimizer, learning_rate: name (with an optional learning rate) or ``Optimizer``.
+        epochs: passes over the training data.
+        batch_size: samples per update; ``1`` is the tutorial's stochastic gradient descent,
+            ``None`` full-batch gradient descent.
+        weight_decay: the tutorial's L2 term λ: J gains ``λ/2 sum ||W||^2``, dJ/dW gains ``λW``.
+        l1: J gains ``l1 sum |W|``, dJ/dW gains ``l1 sign(W)``. Biases are never penalised.
+        clip_norm: rescale the gradients so their global norm is at most this.
+        schedule: a learning-rate schedule (name, config or ``Schedule``), set every epoch.
+        shuffle, seed: reshuffle the samples every epoch, from ``seed`` (default: the network's
+            seed), so the same seeds repeat a run bit for bit.
+        validation_data: ``(X_val, Y_val)`` evaluated after every epoch; or
+        validation_split: the fraction of samples (drawn with the seed) held out for it.
+        metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
+            among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
+        standardize: learn the inputs' mean and scale and keep them with the network.
+        callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
+        verbose: draw a progress bar (on an interactive terminal).
+        print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
+    """
+    # -- setup: validate, encode, split ---------------------------------------------------------
+    epochs = positive_int(epochs, "epochs")
+    weight_decay = non_negative_float(weight_decay, "weight_decay")
+    l1 = non_negative_float(l1, "l1")
+    if clip_norm is not None:
+        clip_norm = positive_float(clip_norm, "clip_norm")
+    validation_split = fraction(validation_split, "validation_split")
+    loss = losses.get(loss if loss is not None else _default_loss(network))
+    optimizer = optimizers.get(optimizer, learning_rate)
+    schedule = schedules.get(schedule) if schedule is not None else None
+    seed = network.seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+
+    X = numeric_array(X, "X", ndim=2)
+    Y = _encode_targets(network, Y, loss, len(X))
+    if standardize:
+        network.scaler = Standardizer().fit(X)
+    X = _scaled_inputs(network, X)
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_data or validation_split, not both")
+    if validation_split:
+        X, Y, validation_data = _split(X, Y, validation_split, rng)
+    elif validation_data is not None:
+        validation_data = _validation_arrays(network, validation_data, loss)
+    n_samples = len(X)
+    batch_size = (
+        n_samples if batch_size is None else min(positive_int(batch_size, "batch_size"), n_samples)
+    )
+    metric_names = _metric_names(metrics, network)
+    ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
+
+    params, grads = network.parameters(), network.gradients()
+    optimizer.bind(params)
+    network.optimizer = optimizer
+    initial_lr = optimizer.learning_rate
+    output = network.output_layer
+    weight_layers = [i for i, layer in enumerate(network.layers) if "W" in layer.grads]
+    n_batches = math.ceil(n_samples / batch_size)
+    history = History()
+    trainer = Trainer(network, optimizer, history, epochs, n_batches)
+    callbacks = list(callbacks)
+    if verbose:
+        callbacks.append(ProgressBar())
+    if print_every is not None:
+        callbacks.append(EpochLogger(print_every))
+    X_batch = np.empty((batch_size, X.shape[1]), dtype=network.dtype)
+    Y_batch = np.empty((batch_size, Y.shape[1]), dtype=network.dtype)
+    order = np.arange(n_samples)
+
+    for callback in callbacks:
+        callback.on_train_begin(trainer)
+    # Overflow shows up as a non-finite loss or weight, which stops training with a clear
+    # error below, so NumPy's own warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            for callback in callbacks:
+                callback.on_epoch_begin(trainer, epoch)
+            # 1. learning rate for this epoch
+            if schedule is not None:
+                optimizer.learning_rate = schedule(epoch, initial_lr, history_last(history))
+            # 2. shuffle
+            if shuffle:
+                rng.shuffle(order)
+            totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
+            grad_square_sums = np.zeros(len(weight_layers))
+            for batch, start in enumerate(range(0, n_samples, batch_size)):
+                # 3a. gather the batch (no copy of the whole dataset)
+                indices = order[start : start + batch_size]
+                if shuffle:
+                    xb = np.take(X, indices, axis=0, out=X_batch[: len(indices)])
+                    yb = np.take(Y, indices, axis=0, out=Y_batch[: len(indices)])
+                else:
+                    xb, yb = X[start : start + batch_size], Y[start : start + batch_size]
+                # 3b. forward, loss and output residual delta = dJ/dz
+                network.forward(xb, training=True)
+                batch_loss, delta = loss.residual(yb, output.z, output.a, output.activation)
+                if not math.isfinite(batch_loss):
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch} (batch {batch}): the loss is "
+                        f"{batch_loss}; the learning rate {optimizer.learning_rate:g} is probably "
+                        "too high"
+                    )
+                # 3c. backward, then the penalties' gradients
+                network.backward(delta)
+                if weight_decay or l1:
+                    _add_penalty_gradients(network, weight_decay, l1)
+                for position, index in enumerate(weight_layers):
+                    grad_w = network.layers[index].grads["W"]
+                    grad_square_sums[position] += float(np.vdot(grad_w, grad_w))
+                if clip_norm is not None:
+                    optimizers.clip_by_global_norm(grads, clip_norm)
+                # 3d. update in place
+                optimizer.step(grads)
+                # 3e. record
+                batch_n = len(xb)
+                totals["loss"] += batch_loss * batch_n
+                if metric_names:
+                    _accumulate(totals, metric_names, output.a, yb, network)
+                for callback in callbacks:
+                    callback.on_batch_end(trainer, batch, batch_loss)
+
+            # 4. guard against non-finite weights
+            for param in params:
+                if not np.isfinite(param).all():
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch}: the weights are no longer finite; "
+                        f"the learning rate {optimizer.learning_rate:g} is probably too high"
+                    )
+            logs = {"loss": totals["loss"] / n_samples + _penalty(network, weight_decay, l1)}
+            logs.update(_train_metrics(totals, metric_names, n_samples, Y.shape[1], ss_total))
+            # 5. validation
+            if validation_data is not None:
+                logs.update(_evaluate(network, *validation_data, loss, metric_names, prefix="val_"))
+            # 6. record and call back
+            logs["learning_rate"] = optimizer.learning_rate
+            for position, index in enumerate(weight_layers):
+                logs[f"grad_norm.{index}"] = math.sqrt(grad_square_sums[position] / n_batches)
+            history.record(logs)
+            for callback in callbacks:
+                callback.on_epoch_end(trainer, epoch, logs)
+            if trainer.stop_training:
+                break
+    for callback in callbacks:
+        callback.on_train_end(trainer)
+    network.history = history
+    return history
+
+
+def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
+    """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding."""
+    loss = losses.get(loss if loss is not None else _default_loss(network))
+    X = _scaled_inputs(network, numeric_array(X, "X", ndim=2))
+    Y = _encode_targets(network, Y, loss, len(X), refit=False)
+    return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
+
+
+def history_last(history: History) -> dict[str, float]:
+    """The last epoch's recorded values (empty before the first epoch)."""
+    return {key: values[-1] for key, values in history.metrics.items() if values}
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _default_loss(network) -> str:
+    return "cross_entropy" if network.output_layer.activation.name == "softmax" else "mse"
+
+
+def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
+    """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
+    Y = np.asarray(Y)
+    is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
+        Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
+    )
+    if is_labels:
+        if len(Y) != n_samples:
+            raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
+        if refit or network.classes is None:
+            encoder = LabelEncoder().fit(Y)
+            n_classes = len(encoder.classes)
+            wanted = 2 if network.n_out == 1 else network.n_out
+            if n_classes < 2:
+                raise ValueError(
+                    f"Y has a single class ({encoder.classes[0].item()!r}); "
+                    "a classifier needs at least two"
+                )
+            if n_classes > wanted:
+                raise ValueError(
+                    f"Y has {n_classes} classes but the network's output can tell {wanted} apart: "
+                    f"give the last layer {n_classes} units"
+                )
+            if network.classes is None or refit:
+                network.classes = encoder.classes
+        Y = LabelEncoder(network.classes).transform(Y)
+    return network.check_targets(Y, loss, n_samples)
+
+
+def _scaled_inputs(network, X) -> np.ndarray:
+    X = network.check_inputs(X)
+    if network.scaler is not None:
+        X = network.scaler.transform(X).astype(network.dtype, copy=False)
+    return np.ascontiguousarray(X)
+
+
+def _validation_arrays(network, validation_data, loss):
+    try:
+        X_val, Y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
+    X_val = _scaled_inputs(network, numeric_array(X_val, "X_val", ndim=2))
+    return X_val, _encode_targets(network, Y_val, loss, len(X_val), refit=False)
+
+
+def _split(X, Y, validation_split, rng):
+    n_val = round(len(X) * validation_split)
+    if n_val < 1 or n_val >= len(X):
+        raise ValueError(
+            f"validation_split={validation_split} leaves {n_val} of {len(X)} samples for "
+            "validation; both parts need at least one"
+        )
+    order = rng.permutation(len(X))
+    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+    return X[train], Y[train], (X[val], Y[val])
+
+
+def _metric_names(metrics, network) -> tuple[str, ...]:
+    if metrics == "auto":
+        return ("accuracy",) if network.classes is not None else ("mae", "r2")
+    names = tuple(metrics)
+    for name in names:
+        if name not in ("accuracy", "mae", "r2"):
+            raise ValueError(f"unknown metric {name!r}; choose among 'accuracy', 'mae', 'r2'")
+        if name == "accuracy" and network.classes is None:
+            raise ValueError("the accuracy metric needs class labels (a classifier)")
+    return names
+
+
+def _total_sum_of_squares(Y) -> np.ndarray:
+    return np.sum((Y - Y.mean(axis=0)) ** 2, axis=0, dtype=np.float64)
+
+
+def _predicted_classes(output: np.ndarray) -> np.ndarray:
+    if output.shape[1] == 1:
+        return (output[:, 0] >= 0.5).astype(np.intp)
+    return np.argmax(output, axis=1)
+
+
+def _accumulate(totals, metric_names, output, targets, network) -> None:
+    if "accuracy" in metric_names:
+        totals["correct"] += int(
+            np.count_nonzero(_predicted_classes(output) == _predicted_classes(targets))
+        )
+    if "mae" in metric_names:
+        totals["abs_error"] += float(np.abs(output - targets).sum())
+    if "r2" in metric_names:
+        diff = output - targets
+        totals["sq_error"] += np.einsum("ij,ij->j", diff, diff, dtype=np.float64)
+
+
+def _train_metrics(totals, metric_names, n_samples, n_outputs, ss_total) -> dict[str, float]:
+    logs = {}
+    if "accuracy" in metric_names:
+        logs["accuracy"] = totals["correct"] / n_samples
+    if "mae" in metric_names:
+        logs["mae"] = totals["abs_error"] / (n_samples * n_outputs)
+    if "r2" in metric_names:
+        logs["r2"] = _r2(totals["sq_error"], ss_total)
+    return logs
+
+
+def _r2(ss_residual, ss_total) -> float:
+    ss_residual = np.broadcast_to(np.asarray(ss_residual, dtype=np.float64), ss_total.shape)
+    safe = np.where(ss_total > 0, ss_total, 1.0)
+    scores = np.where(ss_total > 0, 1 - ss_residual / safe, np.where(ss_residual == 0, 1.0, 0.0))
+    return float(np.mean(scores))
+
+
+def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
+    output_layer = network.output_layer
+    network.forward(X)
+    value, _ = loss.residual(Y, output_layer.z, output_layer.a, output_layer.activation)
+    totals = dict.fromkeys(("correct", "abs_error", "sq_error"), 0.0)
+    _accumulate(totals, metric_names, output_layer.a, Y, network)
+    logs = {"loss": value}
+    ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
+    logs.update(_train_metrics(totals, metric_names, len(X), Y.shape[1], ss_total))
+    return {prefix + key: val for key, val in logs.items()}
+
+
+def _add_penalty_gradients(network, weight_decay, l1) -> None:
+    for layer in network.layers:
+        for key, param in layer.params.items():
+            if param.ndim >= 2:
+                if weight_decay:
+                    layer.grads[key] += weight_decay * param
+                if l1:
+                    layer.grads[key] += l1 * np.sign(param)
+
+
+def _penalty(network, weight_decay, l1) -> float:
+    """``λ/2 sum ||W||^2 + l1 sum |W|`` over the weights (not the biases)."""
+    if not (weight_decay or l1):
+        return 0.0
+    weights = [p for p in network.parameters() if p.ndim >= 2]
+    l2_term = 0.5 * weight_decay * sum(float(np.vdot(w, w)) for w in weights)
+    l1_term = l1 * sum(float(np.abs(w).sum()) for w in weights)
+    return l2_term + l1_term

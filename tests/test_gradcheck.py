@@ -1,0 +1,105 @@
+"""Backprop against central finite differences on random networks, in float64."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import glassnet
+from glassnet import activations, losses
+
+HIDDEN = [name for name in activations.NAMES if name != "softmax"]
+
+
+def _targets(loss_name, rng, n_samples, n_out):
+    if loss_name == "cross_entropy":
+        return rng.integers(0, n_out, n_samples)
+    if loss_name == "binary_cross_entropy":
+        return rng.uniform(0, 1, (n_samples, n_out))
+    return rng.normal(size=(n_samples, n_out))
+
+
+def _output_activation(loss_name, draw):
+    if loss_name == "cross_entropy":
+        return draw(st.sampled_from(["softmax", "sigmoid"]))
+    if loss_name == "binary_cross_entropy":
+        return draw(st.sampled_from(["sigmoid", "softmax"]))
+    return draw(st.sampled_from(list(activations.NAMES)))
+
+
+@st.composite
+def problems(draw):
+    depth = draw(st.integers(1, 4))
+    widths = [draw(st.integers(1, 4)) for _ in range(depth + 1)]
+    loss_name = draw(st.sampled_from(list(losses.NAMES)))
+    if loss_name == "cross_entropy":
+        widths[-1] = max(widths[-1], 2)
+    hidden = [draw(st.sampled_from(HIDDEN)) for _ in range(depth - 1)]
+    output = _output_activation(loss_name, draw)
+    weight_decay = draw(st.sampled_from([0.0, 0.1]))
+    seed = draw(st.integers(0, 2**16))
+    return widths, [*hidden, output], loss_name, weight_decay, seed
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_random_networks_match_finite_differences(problem):
+    widths, names, loss_name, weight_decay, seed = problem
+    rng = np.random.default_rng(seed)
+    layers = [
+        glassnet.Dense(n_in, n_out, name)
+        for n_in, n_out, name in zip(widths, widths[1:], names, strict=True)
+    ]
+    network = glassnet.Network(layers, seed=seed, dtype="float64")
+    # Biases away from zero keep ReLU kinks away from the finite-difference steps.
+    for layer in layers:
+        layer.b = rng.uniform(0.1, 0.5, layer.n_out)
+    X = rng.normal(size=(5, widths[0]))
+    Y = _targets(loss_name, rng, 5, widths[-1])
+    result = glassnet.gradcheck(network, X, Y, loss=loss_name, weight_decay=weight_decay)
+    assert result.max_error < 1e-6, (names, loss_name, result.errors)
+    assert len(result.layer_errors()) == len(layers)
+
+
+def test_a_wrong_gradient_is_caught():
+    class WrongTanh(activations.Tanh):
+        def derivative(self, z, a):
+            return 1 - a  # should be 1 - a^2
+
+    rng = np.random.default_rng(0)
+    network = glassnet.Network(
+        [glassnet.Dense(3, 4, WrongTanh()), glassnet.Dense(4, 2, "identity")], dtype="float64"
+    )
+    result = glassnet.gradcheck(network, rng.normal(size=(6, 3)), rng.normal(size=(6, 2)))
+    assert result.max_error > 1e-2
+    assert result.errors[0]["W"] > 1e-2  # the first layer's gradients go through the bug
+    assert result.errors[1]["W"] < 1e-6  # the output layer's do not
+
+
+def test_weight_decay_adds_lambda_w_to_weights_only():
+    rng = np.random.default_rng(1)
+    network = glassnet.Network(
+        [glassnet.Dense(2, 3, "tanh"), glassnet.Dense(3, 1, "identity")], seed=1, dtype="float64"
+    )
+    X, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    plain_loss, plain = network.loss_and_gradients(X, Y, loss="squared_error")
+    decayed_loss, decayed = network.loss_and_gradients(X, Y, loss="squared_error", weight_decay=0.3)
+    weights = [layer.W for layer in network.layers]
+    # J gains λ/2 sum ||W||^2, not divided by the number of samples.
+    expected_penalty = 0.15 * sum(np.sum(w**2) for w in weights)
+    assert decayed_loss - plain_loss == pytest.approx(expected_penalty, rel=1e-12)
+    for layer_plain, layer_decayed, w in zip(plain, decayed, weights, strict=True):
+        np.testing.assert_allclose(layer_decayed["W"] - layer_plain["W"], 0.3 * w, atol=1e-15)
+        np.testing.assert_array_equal(layer_decayed["b"], layer_plain["b"])
+
+
+def test_gradients_have_the_parameters_shapes():
+    network = glassnet.Network(
+        [glassnet.Dense(3, 5, "relu"), glassnet.Dropout(0.2), glassnet.Dense(5, 2, "softmax")],
+        seed=0,
+    )
+    _, grads = network.loss_and_gradients(np.ones((4, 3)), [0, 1, 1, 0], loss="cross_entropy")
+    assert grads[1] == {}
+    assert grads[0]["W"].shape == (5, 3) and grads[0]["b"].shape == (5,)
+    assert grads[2]["W"].shape == (2, 5) and grads[2]["b"].shape == (2,)
+    assert all(g.dtype == np.float32 for layer in grads for g in layer.values())

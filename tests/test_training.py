@@ -1,0 +1,316 @@
+"""The training loop: validation, metrics, early stopping, callbacks, guards, classification."""
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet import Dense, Network, datasets
+from glassnet.callbacks import Callback, ProgressBar
+from glassnet.training import TrainingDiverged, evaluate
+
+
+def classifier(n_in=2, hidden=16, n_classes=2, activation="tanh", seed=0, **kwargs):
+    output = Dense(hidden, n_classes, "softmax")
+    return Network([Dense(n_in, hidden, activation), output], seed=seed, **kwargs)
+
+
+def test_history_records_everything_per_epoch():
+    data = datasets.moons(200, seed=0)
+    network = classifier()
+    history = network.fit(
+        data.X, data.y, epochs=4, batch_size=20, learning_rate=0.3, validation_split=0.25
+    )
+    for key in (
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+        "grad_norm.0",
+        "grad_norm.1",
+    ):
+        assert len(history[key]) == 4, key
+    assert history.epochs == 4
+    assert set(history.grad_norms()) == {0, 1}
+    assert network.history is history
+    assert history["learning_rate"] == [0.3] * 4
+    with pytest.raises(KeyError, match="no 'r2' in history"):
+        history["r2"]
+
+
+def test_validation_metrics_equal_a_separate_evaluation():
+    data = datasets.blobs(300, n_classes=3, seed=1)
+    X_val, y_val = data.X[:60], data.y[:60]
+    network = classifier(n_classes=3)
+    history = network.fit(
+        data.X[60:], data.y[60:], epochs=3, learning_rate=0.1, validation_data=(X_val, y_val)
+    )
+    scores = evaluate(network, X_val, y_val)
+    assert history["val_loss"][-1] == pytest.approx(scores["loss"], rel=1e-5)
+    assert history["val_accuracy"][-1] == scores["accuracy"]
+    predicted = network.predict(X_val)
+    assert scores["accuracy"] == pytest.approx(np.mean(predicted == y_val))
+
+
+def test_regression_metrics():
+    data = datasets.plane(200, seed=2)
+    network = Network([Dense(2, 8, "tanh"), Dense(8, 1, "identity")], seed=0)
+    history = network.fit(data.X, data.y, epochs=30, learning_rate=0.05, batch_size=16)
+    assert history["r2"][-1] > 0.9 and history["mae"][-1] < history["mae"][0]
+    scores = evaluate(network, data.X, data.y)
+    prediction = network.predict(data.X)[:, 0]
+    assert scores["r2"] == pytest.approx(glassnet.metrics.r2_score(data.y, prediction), abs=1e-5)
+    assert scores["mae"] == pytest.approx(np.mean(np.abs(data.y - prediction)), rel=1e-5)
+
+
+def test_string_labels_are_encoded_and_returned():
+    people = datasets.gender()
+    labels = np.array(["F", "M", "M", "F"])
+    network = Network([Dense(2, 4, "tanh"), Dense(4, 1, "sigmoid")], seed=0)
+    network.fit(
+        people.X,
+        labels,
+        loss="binary_cross_entropy",
+        optimizer="adam",
+        learning_rate=0.05,
+        epochs=200,
+        batch_size=4,
+        standardize=True,
+    )
+    assert list(network.classes) == ["F", "M"]
+    assert list(network.predict(people.X)) == list(labels)
+    proba = network.predict_proba(people.X)
+    assert proba.shape == (4, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert list(network.classes[np.argmax(proba, axis=1)]) == list(labels)
+
+
+def test_label_errors():
+    X = np.ones((4, 2))
+    with pytest.raises(ValueError, match=r"Y has a single class \('a'\); a classifier needs"):
+        classifier().fit(X, ["a"] * 4, loss="cross_entropy")
+    with pytest.raises(ValueError, match="Y has 3 classes but the network's output can tell 2"):
+        classifier().fit(X, [0, 1, 2, 1], loss="cross_entropy")
+    with pytest.raises(TypeError, match="Y must be numeric"):
+        Network([Dense(2, 1)]).fit(X, ["a", "b", "a", "b"], loss="mse")
+
+
+def test_standardisation_travels_with_the_network():
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=[100.0, -5.0], scale=[20.0, 0.1], size=(200, 2))
+    y = (X[:, 0] - 100 > 200 * (X[:, 1] + 5)).astype(int)
+    network = classifier()
+    network.fit(X, y, epochs=40, learning_rate=0.3, standardize=True)
+    np.testing.assert_allclose(network.scaler.mean, X.mean(axis=0))
+    np.testing.assert_allclose(network.scaler.scale, X.std(axis=0))
+    assert np.mean(network.predict(X) == y) > 0.95
+
+
+def test_early_stopping_restores_the_best_weights():
+    data = datasets.moons(60, noise=0.3, seed=3)
+    network = Network([Dense(2, 64, "relu"), Dense(64, 2, "softmax")], seed=0)
+    snapshots = []
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            snapshots.append(trainer.network.get_weights())
+
+    stopper = glassnet.EarlyStopping(patience=3)
+    history = network.fit(
+        data.X[:40],
+        data.y[:40],
+        epochs=500,
+        learning_rate=0.5,
+        batch_size=4,
+        validation_data=(data.X[40:], data.y[40:]),
+        callbacks=[Snapshot(), stopper],
+    )
+    assert history.epochs < 500  # it stopped
+    best = int(np.argmin(history["val_loss"]))
+    assert history.best_epoch == best
+    assert history.epochs == best + 1 + 3  # patience epochs after the best
+    for name, value in network.get_weights().items():
+        np.testing.assert_array_equal(value, snapshots[best][name])
+
+
+def test_early_stopping_needs_the_monitored_metric():
+    data = datasets.xor(40, seed=0)
+    with pytest.raises(
+        ValueError, match="EarlyStopping monitors 'val_loss', which is not recorded"
+    ):
+        classifier().fit(data.X, data.y, epochs=2, callbacks=[glassnet.EarlyStopping()])
+
+
+def test_callbacks_are_called_in_order():
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, trainer):
+            calls.append("train_begin")
+
+        def on_epoch_begin(self, trainer, epoch):
+            calls.append(f"epoch_begin {epoch}")
+
+        def on_batch_end(self, trainer, batch, loss):
+            calls.append(f"batch {batch}")
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            calls.append(f"epoch_end {epoch} {sorted(logs)[:2]}")
+            trainer.stop_training = epoch == 1
+
+        def on_train_end(self, trainer):
+            calls.append("train_end")
+
+    data = datasets.xor(20, seed=0)
+    classifier().fit(data.X, data.y, epochs=5, batch_size=10, metrics=(), callbacks=[Recorder()])
+    assert calls == [
+        "train_begin",
+        "epoch_begin 0",
+        "batch 0",
+        "batch 1",
+        "epoch_end 0 ['grad_norm.0', 'grad_norm.1']",
+        "epoch_begin 1",
+        "batch 0",
+        "batch 1",
+        "epoch_end 1 ['grad_norm.0', 'grad_norm.1']",
+        "train_end",
+    ]
+
+
+def test_divergence_stops_at_once_with_a_hint():
+    data = datasets.plane(50, seed=0)
+    network = Network([Dense(2, 8, "relu"), Dense(8, 1, "identity")], seed=0)
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"diverged at epoch \d+ .*learning rate 1e\+06 is "
+        "probably too high",
+    ):
+        network.fit(data.X * 100, data.y * 100, learning_rate=1e6, epochs=50)
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    data = datasets.xor(40, seed=0)
+    terminal, pipe = Terminal(), io.StringIO()
+    classifier().fit(data.X, data.y, epochs=3, callbacks=[ProgressBar(terminal), ProgressBar(pipe)])
+    assert "Epoch 3/3 [" in terminal.getvalue() and "100% ETA 0:00 loss" in terminal.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_print_every_prints_the_tutorials_lines(capsys):
+    people = datasets.gender()
+    Network([Dense(2, 2), Dense(2, 1)], seed=0).fit(
+        people.X, people.y, epochs=30, batch_size=1, learning_rate=0.1, print_every=10, metrics=()
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" loss")[0] for line in lines] == [
+        "Epoch 0",
+        "Epoch 10",
+        "Epoch 20",
+        "Epoch 29",
+    ]
+    assert all(len(line.split("loss: ")[1]) == 5 for line in lines)  # "0.123"
+
+
+def test_dropout_is_active_only_in_training():
+    layer = glassnet.Dropout(0.5)
+    network = Network([Dense(4, 1000, "identity"), layer, Dense(1000, 1, "identity")], seed=0)
+    X = np.ones((3, 4), dtype=np.float32)
+    np.testing.assert_array_equal(network.predict(X), network.predict(X))
+    hidden = network.layers[0].forward(X)
+    dropped = layer.forward(hidden, training=True)
+    kept = dropped != 0
+    assert 0.4 < kept.mean() < 0.6
+    np.testing.assert_allclose(dropped[kept], (hidden * 2)[kept], rtol=1e-6)  # scaled by 1/(1-p)
+    grad = np.ones_like(hidden)
+    np.testing.assert_array_equal(layer.backward(grad), layer.mask)
+
+
+def test_l1_adds_sign_of_weights():
+    people = datasets.gender()
+    network = Network([Dense(2, 3, "tanh"), Dense(3, 1)], seed=0, dtype="float64")
+    before = network.get_weights()
+    _, grads = network.loss_and_gradients(people.X, people.y)
+    network.fit(
+        people.X,
+        people.y,
+        learning_rate=0.1,
+        epochs=1,
+        batch_size=None,
+        l1=0.2,
+        shuffle=False,
+        metrics=(),
+    )
+    after = network.get_weights()
+    expected = before["layers.0.W"] - 0.1 * (grads[0]["W"] + 0.2 * np.sign(before["layers.0.W"]))
+    np.testing.assert_allclose(after["layers.0.W"], expected, rtol=1e-12)
+    np.testing.assert_allclose(after["layers.0.b"], before["layers.0.b"] - 0.1 * grads[0]["b"])
+
+
+def test_gradient_diffusion_is_visible_in_the_history():
+    # The tutorial's warning: with 8 sigmoid hidden layers the first layer's gradient is
+    # orders of magnitude smaller than the last's; ReLU with He initialisation keeps them close.
+    data = datasets.spirals(200, seed=0)
+
+    def ratio(activation):
+        layers = [Dense(2, 16, activation)] + [Dense(16, 16, activation) for _ in range(7)]
+        network = Network([*layers, Dense(16, 2, "softmax")], seed=0)
+        history = network.fit(data.X, data.y, epochs=3, batch_size=32, learning_rate=0.05)
+        norms = history.grad_norms()
+        return norms[8][-1] / norms[0][-1]
+
+    assert ratio("sigmoid") >= 100
+    assert ratio("relu") <= 10
+
+
+@pytest.mark.parametrize(
+    ("name", "hidden", "epochs"),
+    [("xor", 32, 1000), ("spirals", 32, 1000), ("gender", 4, 300)],
+)
+def test_small_networks_learn_to_full_training_accuracy(name, hidden, epochs):
+    data = datasets.load(name) if name == "gender" else datasets.load(name, n_samples=200, seed=0)
+    network = Network(
+        [Dense(2, hidden, "tanh"), Dense(hidden, hidden, "tanh"), Dense(hidden, 2, "softmax")],
+        seed=0,
+    )
+    network.fit(
+        data.X,
+        data.y,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=epochs,
+        batch_size=32,
+        standardize=True,
+    )
+    assert np.mean(network.predict(data.X) == data.y) == 1.0
+
+
+def test_digits_reach_97_percent_test_accuracy():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    digits = sklearn_datasets.load_digits()
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
+        digits.data, digits.target, test_size=0.2, stratify=digits.target, random_state=0
+    )
+    network = Network(
+        [Dense(64, 128, "relu"), glassnet.Dropout(0.2), Dense(128, 10, "softmax")], seed=0
+    )
+    network.fit(
+        X_train,
+        y_train,
+        optimizer="adam",
+        learning_rate=0.002,
+        epochs=40,
+        batch_size=32,
+        standardize=True,
+        weight_decay=1e-4,
+    )
+    accuracy = np.mean(network.predict(X_test) == y_test)
+    assert accuracy >= 0.97, accuracy
+    assert math.isclose(evaluate(network, X_test, y_test)["accuracy"], accuracy)
