@@ -48,7 +48,7 @@ def test_random_networks_match_finite_differences(problem):
     rng = np.random.default_rng(seed)
     layers = [
         glassnet.Dense(n_in, n_out, name)
-        for n_in, n_out, name in zip(widths, widths[1:], names, strict=True)
+        for n_in, n_out, name in zip(widths[:-1], widths[1:], names, strict=True)
     ]
     network = glassnet.Network(layers, seed=seed, dtype="float64")
     # Biases away from zero keep ReLU kinks away from the finite-difference steps.

@@ -143,6 +143,22 @@ def test_classifier_round_trip_keeps_labels_exactly(tmp_path, labels, n_out, out
     assert_same_network(network, loaded)
 
 
+def test_classes_and_scaler_set_by_hand_round_trip(tmp_path):
+    network = Network([Dense(2, 3, "relu"), Dense(3, 1, "sigmoid")], seed=5, dtype="float64")
+    network.classes = np.array(["left", "right"], dtype="<U10")
+    network.scaler = Standardizer(mean=[180.0, 66.5], scale=[0.1, 1e-3])
+    X = np.array([[180.05, 66.501], [179.9, 66.4995], [181.0, 66.5]])
+    path = tmp_path / "model.safetensors"
+
+    io.save(network, path)
+    loaded = io.load(path)
+
+    assert loaded.classes.dtype == np.dtype("<U10")
+    np.testing.assert_array_equal(loaded.scaler.scale, [0.1, 1e-3], strict=True)
+    np.testing.assert_array_equal(loaded.predict(X), network.predict(X), strict=True)
+    np.testing.assert_array_equal(loaded.predict_proba(X), network.predict_proba(X), strict=True)
+
+
 def test_history_round_trips(tmp_path):
     network = regressor()
     X, Y = regression_data()
@@ -641,6 +657,10 @@ CASES = {
         _edit_config(_widen_first_layer),
         ["metadata 'config' describes 6000003 parameters", "holds only"],
     ),
+    "dropout-first": (
+        _edit_config(lambda c: c["layers"].insert(0, {"type": "Dropout", "rate": 0.5})),
+        ["config cannot be built", "the first layer must be Dense"],
+    ),
     "bad-dtype": (
         _edit_config(lambda c: c.update(dtype="float16")),
         ["config cannot be built", "dtype must be float32 or float64"],
@@ -661,6 +681,7 @@ CASES = {
     "classes-bad-json": (_set("classes", "['ant']"), ["bad JSON in metadata 'classes'"]),
     "classes-bad-dtype": (_set("classes_dtype", "object"), ["'classes_dtype' is 'object'"]),
     "classes-unparsable-dtype": (_set("classes_dtype", "<Q9"), ["'classes_dtype' is '<Q9'"]),
+    "classes-huge-dtype": (_set("classes_dtype", "<U1000000000"), ["'<U1000000000'"]),
     "classes-no-dtype": (_drop("classes_dtype"), ["'classes' but no 'classes_dtype'"]),
     "int-class-overflow": (
         lambda a, m: m.update(classes="[1, 2, 300]", classes_dtype="|i1"),

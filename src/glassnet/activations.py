@@ -170,9 +170,9 @@ class Softmax(Activation):
 
     def forward(self, z, out=None):
         # Subtracting the row maximum leaves the result unchanged and keeps exp() <= 1.
-        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        out = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
+        out /= np.add.reduce(out, axis=-1, keepdims=True)
         return out
 
     def derivative(self, z, a):
@@ -182,7 +182,7 @@ class Softmax(Activation):
         )
 
     def backward(self, grad, z, a, out=None):
-        weighted = (grad * a).sum(axis=-1, keepdims=True)
+        weighted = np.add.reduce(grad * a, axis=-1, keepdims=True)
         out = np.subtract(grad, weighted, out=out)
         out *= a
         return out

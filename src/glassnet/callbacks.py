@@ -21,8 +21,8 @@ class History:
     ``history["loss"]`` is the training objective of each epoch (the mean of the batch losses,
     plus the weight-decay penalty); ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"``,
     ``"mae"``, ``"r2"``, ``"learning_rate"`` and ``"grad_norm.<layer>"`` (the root mean square,
-    over the epoch's batches, of the norm of that layer's weight gradient) follow the same
-    pattern when recorded. ``best_epoch`` is set by early stopping.
+    over up to 32 evenly spaced batches of the epoch, of the norm of that layer's weight
+    gradient) follow the same pattern when recorded. ``best_epoch`` is set by early stopping.
     """
 
     def __init__(self, metrics: dict[str, list[float]] | None = None, best_epoch=None):

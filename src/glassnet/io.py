@@ -45,6 +45,8 @@ FORMAT_VERSION = 1
 
 # NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
 _CLASS_KINDS = "biufU"
+# A "<U1000000000" in a damaged file would allocate gigabytes per label; no label is this long.
+_MAX_LABEL_CHARS = 65_536
 
 
 def save(network: Network, path, *, include_optimizer: bool = False) -> None:
@@ -152,7 +154,7 @@ def inspect(path) -> dict:
     format_version = _check_format(path, metadata)
     config = _json_field(path, metadata, "config")
     layers = _build_layers(path, config)
-    n_parameters, n_out = _count_parameters(layers)
+    n_parameters, n_out = _count_parameters(path, layers)
     classes = None
     if "classes" in metadata or "classes_dtype" in metadata:
         classes = _load_classes(path, metadata, n_out).tolist()
@@ -220,10 +222,11 @@ def _config_json(network: Network) -> str:
 def _classes_json(network: Network) -> tuple[str, str]:
     """``(labels as a JSON list, their dtype)`` after checking ``load`` will accept them."""
     classes = np.asarray(network.classes)
-    if classes.dtype.kind not in _CLASS_KINDS:
+    if classes.dtype.kind not in _CLASS_KINDS or _too_wide(classes.dtype):
         raise ValueError(
             f"cannot save: network.classes has dtype {classes.dtype}; a model file holds "
-            "labels that are strings, integers, floats or booleans"
+            f"labels that are strings (up to {_MAX_LABEL_CHARS} characters), integers, floats "
+            "or booleans"
         )
     problem = _classes_problem(classes, network.n_out)
     if problem:
@@ -346,7 +349,7 @@ def _build_layers(path: Path, config) -> list:
 
 def _build_network(path: Path, config, arrays: dict) -> Network:
     """The network of ``config``, with fresh weights that ``arrays`` will replace."""
-    n_parameters, _ = _count_parameters(_build_layers(path, config))
+    n_parameters, _ = _count_parameters(path, _build_layers(path, config))
     # The arrays' sizes were checked against the file's size; a config that asks for more
     # parameters than the whole file holds would only make us allocate memory for nothing.
     n_stored = sum(array.size for array in arrays.values())
@@ -407,12 +410,12 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
     dtype_text = metadata["classes_dtype"]
     try:
         dtype = np.dtype(dtype_text)
-    except TypeError:
+    except (TypeError, ValueError):
         dtype = None
-    if dtype is None or dtype.kind not in _CLASS_KINDS:
+    if dtype is None or dtype.kind not in _CLASS_KINDS or _too_wide(dtype):
         raise ModelFileError(
             f"{path}: metadata 'classes_dtype' is {dtype_text!r}, expected the dtype of "
-            "strings, integers, floats or booleans"
+            f"strings (up to {_MAX_LABEL_CHARS} characters), integers, floats or booleans"
         )
     if not isinstance(values, list) or not all(_fits_kind(value, dtype.kind) for value in values):
         raise ModelFileError(
@@ -433,6 +436,10 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
     if problem:
         raise ModelFileError(f"{path}: metadata 'classes' {problem}")
     return classes
+
+
+def _too_wide(dtype: np.dtype) -> bool:
+    return dtype.kind == "U" and dtype.itemsize > 4 * _MAX_LABEL_CHARS
 
 
 _KIND_NAMES = {"b": "booleans", "i": "integers", "u": "integers", "f": "numbers", "U": "strings"}
@@ -523,23 +530,27 @@ def _load_history(path: Path, data) -> History:
     return History.from_dict(data)
 
 
-def _count_parameters(layers) -> tuple[int, int]:
+def _count_parameters(path: Path, layers) -> tuple[int, int]:
     """``(number of parameters, number of outputs)`` of unbuilt ``layers``, from their config.
 
     Dense layers are counted from ``n_in`` and ``n_out``, without making their weights (the
     bulk of a model); other layer families are small and are built to be counted.
     """
     total, n_features = 0, layers[0].n_in
-    for layer in layers:
+    for index, layer in enumerate(layers):
         if isinstance(layer, _layers.Dense):
             total += layer.n_out * (layer.n_in + 1)
         else:
-            layer.build(n_features, np.random.default_rng(0), np.float64)
+            try:
+                layer.build(n_features, np.random.default_rng(0), np.float64)
+            except (TypeError, ValueError) as error:
+                raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
             total += sum(param.size for param in layer.params.values())
         n_features = layer.n_out
     return total, n_features
 
 
 def _brief(value) -> str:
-    text = json.dumps(value) if not isinstance(value, np.ndarray) else repr(value)
+    """A JSON value from the file, shortened for a message."""
+    text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -144,8 +144,13 @@ class BinaryCrossEntropy(Loss):
 class CrossEntropy(Loss):
     """``J = -1/n sum_i sum_c y_ic log p_ic`` for one class out of k (a softmax output).
 
-    Targets are integer class indices ``(n_samples,)`` or one-hot rows ``(n_samples, k)``.
-    With a softmax output, J uses ``log p = z - logsumexp(z)`` and ``delta = (p - y) / n``.
+    Targets are integer class indices ``(n_samples,)`` or rows ``(n_samples, k)`` that are
+    probability distributions (one-hot for hard labels). With a softmax output the residual is
+    ``delta = (p - y) / n`` and J comes from the logits: ``log p_ic = z_ic - m_i - log s_i``
+    with ``m_i = max_c z_ic`` and ``s_i = sum_c e^(z_ic - m_i)``; since the largest
+    probability is ``1 / s_i`` (at least 1/k, never 0), ``log s_i = -log max_c p_ic``, so
+    ``J = 1/n sum_i (m_i - log max_c p_ic - sum_c y_ic z_ic)`` needs no second exponential
+    and never takes ``log 0``.
     """
 
     name = "cross_entropy"
@@ -168,9 +173,9 @@ class CrossEntropy(Loss):
     def residual(self, y_true, z, a, activation):
         if not isinstance(activation, _activations.Softmax):
             return super().residual(y_true, z, a, activation)
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        value = -np.sum(y_true * (shifted - log_sum)) / len(z)
+        row_max = np.maximum.reduce(z, axis=1)
+        log_sum = np.log(np.maximum.reduce(a, axis=1))
+        value = (np.add.reduce(row_max - log_sum) - np.vdot(y_true, z)) / len(z)
         delta = np.subtract(a, y_true)
         delta *= 1 / len(z)
         return float(value), delta

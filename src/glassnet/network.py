@@ -56,6 +56,8 @@ class Network:
         self.seed = seed
         self.classes: np.ndarray | None = None
         self.scaler = None
+        self.optimizer = None
+        self.history = None
         rng = np.random.default_rng(seed)
         n_features = layers[0].n_in
         for index, layer in enumerate(layers):
@@ -158,17 +160,32 @@ class Network:
         for index in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[index].backward(grad, need_input_grad=index > 0)
 
-    def add_weight_decay(self, weight_decay: float) -> float:
-        """Add ``λ W`` to every weight gradient; return the penalty ``λ/2 sum ||W||^2``."""
-        penalty = 0.0
+    def penalty(self, weight_decay: float = 0.0, l1: float = 0.0) -> float:
+        """The regularisation term of J: ``λ/2 sum ||W||^2 + l1 sum |W|`` over the weights."""
+        total = 0.0
+        for weight, _ in self._weights_and_grads():
+            if weight_decay:
+                total += 0.5 * weight_decay * float(np.linalg.norm(weight)) ** 2
+            if l1:
+                total += l1 * float(np.abs(weight).sum())
+        return total
+
+    def add_penalty_gradients(self, weight_decay: float = 0.0, l1: float = 0.0) -> None:
+        """Add the penalty's gradient ``λ W + l1 sign(W)`` to every weight gradient."""
+        for weight, grad in self._weights_and_grads():
+            if weight_decay:
+                grad += weight_decay * weight
+            if l1:
+                grad += l1 * np.sign(weight)
+
+    def _weights_and_grads(self):
+        """The (parameter, gradient) pairs that regularisation touches: weights, not biases."""
         for layer in self.layers:
             for key, param in layer.params.items():
                 if param.ndim >= 2:
-                    layer.grads[key] += weight_decay * param
-                    penalty += float(np.vdot(param, param))
-        return 0.5 * weight_decay * penalty
+                    yield param, layer.grads[key]
 
-    def loss_and_gradients(self, X, Y, loss="mse", weight_decay: float = 0.0):
+    def loss_and_gradients(self, X, Y, loss="mse", weight_decay: float = 0.0, l1: float = 0.0):
         """The objective J and its gradients for the batch ``(X, Y)``, in inference mode.
 
         Returns ``(J, grads)`` where ``grads[l]`` is ``{"W": dJ/dW, "b": dJ/db}`` for layer l
@@ -176,15 +193,15 @@ class Network:
         """
         loss = losses.get(loss)
         weight_decay = non_negative_float(weight_decay, "weight_decay")
+        l1 = non_negative_float(l1, "l1")
         X = self.check_inputs(X)
         Y = self.check_targets(Y, loss, len(X))
         output = self.output_layer
         self.forward(X)
         value, delta = loss.residual(Y, output.z, output.a, output.activation)
         self.backward(delta)
-        if weight_decay:
-            value += self.add_weight_decay(weight_decay)
-        return value, [
+        self.add_penalty_gradients(weight_decay, l1)
+        return value + self.penalty(weight_decay, l1), [
             {key: grad.copy() for key, grad in layer.grads.items()} for layer in self.layers
         ]
 

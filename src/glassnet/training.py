@@ -138,6 +138,9 @@ def fit(
     output = network.output_layer
     weight_layers = [i for i, layer in enumerate(network.layers) if "W" in layer.grads]
     n_batches = math.ceil(n_samples / batch_size)
+    # Gradient norms are sampled on at most ~32 batches an epoch: enough for the history,
+    # and free for the training step.
+    norm_stride = max(1, n_batches // 32)
     history = History()
     trainer = Trainer(network, optimizer, history, epochs, n_batches)
     callbacks = list(callbacks)
@@ -169,8 +172,9 @@ def fit(
                 # 3a. gather the batch (no copy of the whole dataset)
                 indices = order[start : start + batch_size]
                 if shuffle:
-                    xb = np.take(X, indices, axis=0, out=X_batch[: len(indices)])
-                    yb = np.take(Y, indices, axis=0, out=Y_batch[: len(indices)])
+                    # mode="clip" skips a bounds check that makes take with out= slow
+                    xb = np.take(X, indices, axis=0, out=X_batch[: len(indices)], mode="clip")
+                    yb = np.take(Y, indices, axis=0, out=Y_batch[: len(indices)], mode="clip")
                 else:
                     xb, yb = X[start : start + batch_size], Y[start : start + batch_size]
                 # 3b. forward, loss and output residual delta = dJ/dz
@@ -185,10 +189,11 @@ def fit(
                 # 3c. backward, then the penalties' gradients
                 network.backward(delta)
                 if weight_decay or l1:
-                    _add_penalty_gradients(network, weight_decay, l1)
-                for position, index in enumerate(weight_layers):
-                    grad_w = network.layers[index].grads["W"]
-                    grad_square_sums[position] += float(np.vdot(grad_w, grad_w))
+                    network.add_penalty_gradients(weight_decay, l1)
+                if batch % norm_stride == 0:
+                    for position, index in enumerate(weight_layers):
+                        norm = np.linalg.norm(network.layers[index].grads["W"])
+                        grad_square_sums[position] += norm * norm
                 if clip_norm is not None:
                     optimizers.clip_by_global_norm(grads, clip_norm)
                 # 3d. update in place
@@ -208,7 +213,7 @@ def fit(
                         f"training diverged at epoch {epoch}: the weights are no longer finite; "
                         f"the learning rate {optimizer.learning_rate:g} is probably too high"
                     )
-            logs = {"loss": totals["loss"] / n_samples + _penalty(network, weight_decay, l1)}
+            logs = {"loss": totals["loss"] / n_samples + network.penalty(weight_decay, l1)}
             logs.update(_train_metrics(totals, metric_names, n_samples, Y.shape[1], ss_total))
             # 5. validation
             if validation_data is not None:
@@ -216,7 +221,8 @@ def fit(
             # 6. record and call back
             logs["learning_rate"] = optimizer.learning_rate
             for position, index in enumerate(weight_layers):
-                logs[f"grad_norm.{index}"] = math.sqrt(grad_square_sums[position] / n_batches)
+                n_sampled = math.ceil(n_batches / norm_stride)
+                logs[f"grad_norm.{index}"] = math.sqrt(grad_square_sums[position] / n_sampled)
             history.record(logs)
             for callback in callbacks:
                 callback.on_epoch_end(trainer, epoch, logs)
@@ -367,23 +373,3 @@ def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
     ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
     logs.update(_train_metrics(totals, metric_names, len(X), Y.shape[1], ss_total))
     return {prefix + key: val for key, val in logs.items()}
-
-
-def _add_penalty_gradients(network, weight_decay, l1) -> None:
-    for layer in network.layers:
-        for key, param in layer.params.items():
-            if param.ndim >= 2:
-                if weight_decay:
-                    layer.grads[key] += weight_decay * param
-                if l1:
-                    layer.grads[key] += l1 * np.sign(param)
-
-
-def _penalty(network, weight_decay, l1) -> float:
-    """``λ/2 sum ||W||^2 + l1 sum |W|`` over the weights (not the biases)."""
-    if not (weight_decay or l1):
-        return 0.0
-    weights = [p for p in network.parameters() if p.ndim >= 2]
-    l2_term = 0.5 * weight_decay * sum(float(np.vdot(w, w)) for w in weights)
-    l1_term = l1 * sum(float(np.abs(w).sum()) for w in weights)
-    return l2_term + l1_term
