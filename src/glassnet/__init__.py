@@ -5,16 +5,9 @@ The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked in
 for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``.
 """
 
-from glassnet import (
-    activations,
-    datasets,
-    initializers,
-    losses,
-    metrics,
-    optimizers,
-    preprocessing,
-    schedules,
-)
+import importlib
+
+from glassnet import activations, initializers, losses, optimizers, preprocessing, schedules
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
 from glassnet.layers import Dense, Dropout
@@ -37,6 +30,17 @@ def load(path) -> Network:
     from glassnet.io import load as load_model
 
     return load_model(path)
+
+
+# Modules that the engine does not need are imported on first use, so that ``import glassnet``
+# costs little more than ``import numpy``.
+_LAZY_MODULES = ("datasets", "metrics", "io", "explain", "plots")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"glassnet.{name}")
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
 
 
 __all__ = [
