@@ -24,9 +24,17 @@ from glassnet._files import atomic_write
 #: Colours for positive and negative weights, and one per class (the first ten).
 POSITIVE, NEGATIVE = "#1f5fbf", "#d62728"
 CLASS_COLOURS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 #: A layer wider than this is drawn as its first and last ``MAX_UNITS // 2`` units.
 MAX_UNITS = 10
@@ -34,7 +42,7 @@ MAX_UNITS = 10
 _DPI = 100
 
 
-def loss_curve(history, path=None):
+def loss_curve(history, path=None, *, title="Loss during training"):
     """Plot the loss per epoch, training and (when recorded) validation; return the Figure.
 
     The y-axis is logarithmic when the loss spans more than a factor of 10, so the slow tail of
@@ -44,13 +52,14 @@ def loss_curve(history, path=None):
     Args:
         history: a ``History`` (``network.history``, or what ``fit`` returned).
         path: where to write the PNG; None to only return the figure.
+        title: the title of the loss panel.
     """
-    figure_class = _figure_class()
+    require_matplotlib()
     metrics = _metrics(history)
     if not metrics.get("loss"):
         raise ValueError("history has no 'loss' recorded: train the network first")
     has_accuracy = bool(metrics.get("accuracy"))
-    figure = figure_class(figsize=(10 if has_accuracy else 7, 4.5), dpi=_DPI, layout="constrained")
+    figure = _new_figure(10 if has_accuracy else 7, 4.5)
     axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
 
     loss_axes = axes[0]
@@ -62,7 +71,7 @@ def loss_curve(history, path=None):
         loss_axes.set_ylabel("loss (log scale)")
     else:
         loss_axes.set_ylabel("loss")
-    loss_axes.set_title("Loss during training")
+    loss_axes.set_title(title)
     best_epoch = getattr(history, "best_epoch", None)
     for panel in axes:
         panel.set_xlabel("epoch")
@@ -97,7 +106,7 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
         feature_names: the axis labels.
         resolution: grid points along each axis.
     """
-    figure_class = _figure_class()
+    require_matplotlib()
     if network.classes is None:
         raise ValueError(
             "decision_boundary needs a classifier (trained on class labels); "
@@ -134,9 +143,10 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
     grid = np.column_stack([grid_x1.ravel(), grid_x2.ravel()])
     probabilities = network.predict_proba(grid)
 
-    figure = figure_class(figsize=(7, 5.6), dpi=_DPI, layout="constrained")
+    from matplotlib import colors as colormap
+
+    figure = _new_figure(7.5, 6)
     axes = figure.subplots()
-    colormap = _colormaps()
     if len(classes) == 2:
         shade = colormap.LinearSegmentedColormap.from_list(
             "two_classes", [colours[0], "#ffffff", colours[1]]
@@ -146,46 +156,71 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
             grid_x1, grid_x2, surface, levels=np.linspace(0, 1, 11), cmap=shade, alpha=0.6
         )
         colourbar = figure.colorbar(filled, ax=axes)
-        colourbar.set_label(f"P({_label_text(classes[1])}) predicted")
+        colourbar.set_label(f"P({label_text(classes[1])}) predicted")
         if surface.min() < 0.5 < surface.max():
             axes.contour(grid_x1, grid_x2, surface, levels=[0.5], colors="black", linewidths=1.5)
             axes.plot([], [], color="black", linewidth=1.5, label="decision boundary (P = 0.5)")
     else:
-        predicted = np.argmax(probabilities, axis=1).reshape(grid_x1.shape)
-        shade = colormap.ListedColormap(colours)
-        axes.contourf(
-            grid_x1, grid_x2, predicted, levels=np.arange(len(classes) + 1) - 0.5,
-            cmap=shade, alpha=0.3,
-        )  # fmt: skip
+        # Each pixel takes its predicted class's colour, fainter where the network is unsure.
+        predicted = np.argmax(probabilities, axis=1)
+        confidence = (probabilities.max(axis=1) - 1 / len(classes)) / (1 - 1 / len(classes))
+        image = colormap.to_rgba_array(colours)[predicted]
+        image[:, 3] = 0.15 + 0.4 * confidence
+        axes.imshow(
+            image.reshape(*grid_x1.shape, 4),
+            origin="lower",
+            aspect="auto",
+            extent=(axis_x1[0], axis_x1[-1], axis_x2[0], axis_x2[-1]),
+            interpolation="bilinear",
+        )
+        axes.scatter(
+            [],
+            [],
+            marker="s",
+            s=60,
+            color="0.75",
+            label="shade: predicted class (paler: less sure)",
+        )
     true_index = np.array([index[label] for label in y.tolist()], dtype=np.intp)
     for position, label in enumerate(classes.tolist()):
         chosen = true_index == position
         axes.scatter(
-            X[chosen, 0], X[chosen, 1], s=28, color=colours[position], edgecolors="black",
-            linewidths=0.6, label=f"{_label_text(label)} (true label)",
-        )  # fmt: skip
+            X[chosen, 0],
+            X[chosen, 1],
+            s=28,
+            color=colours[position],
+            edgecolors="black",
+            linewidths=0.6,
+            label=f"{label_text(label)} (true label)",
+        )
     axes.set_xlim(axis_x1[0], axis_x1[-1])
     axes.set_ylim(axis_x2[0], axis_x2[-1])
     axes.set_xlabel(feature_names[0])
     axes.set_ylabel(feature_names[1])
-    accuracy = float(np.mean(network.predict(X) == y)) if len(y) else float("nan")
+    accuracy = float(np.mean(network.predict(X) == y))
     axes.set_title(f"Decision boundary (accuracy on these points: {accuracy:.1%})")
-    axes.legend(loc="upper right", framealpha=0.9)
+    # Below the plot, so that it never hides the data.
+    n_entries = len(axes.get_legend_handles_labels()[1])
+    figure.legend(
+        loc="outside lower center", ncol=min(n_entries, 3), frameon=False, fontsize="small"
+    )
     return _finish(figure, path)
 
 
 def network_diagram(network, path=None, *, max_units=MAX_UNITS):
     """Draw the network: a column of circles per layer, a line per weight.
 
-    A line is blue for a positive weight and red for a negative one, and wider the larger
-    ``|w|`` is (relative to the largest weight of its layer). A layer with more than
-    ``max_units`` units shows its first and last few, with "… N more" between them.
+    A line is blue for a positive weight and red for a negative one, and wider and darker the
+    larger ``|w|`` is (relative to the largest weight of its layer). A layer with more than
+    ``max_units`` units shows its first and last ``max_units // 2`` units, with "… N more"
+    between them. Units are named as in the tutorial when there is one hidden layer (``x1``,
+    ``h1``, ``o1``), else numbered within their layer.
 
     Args:
-        network: any ``Network``; dropout layers are noted on the layer they follow.
+        network: any ``Network``; dropout layers are noted under the layer they follow.
         max_units: the widest layer drawn unit by unit.
     """
-    figure_class = _figure_class()
+    require_matplotlib()
     from glassnet.layers import Dense
 
     dense = [layer for layer in network.layers if isinstance(layer, Dense)]
@@ -199,86 +234,93 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
             notes[column] += f"\ndropout {layer.rate:g}"
     shown = [_shown_units(size, max_units) for size in sizes]
     slots = max(len(units) for units in shown)
+    # Rows from the top, each column centred: row r of a column with n slots sits at (n-1)/2 - r.
+    heights = [[(len(units) - 1) / 2 - row for row in range(len(units))] for units in shown]
 
-    width = max(6.0, 2.2 * len(sizes))
-    height = max(3.5, min(8.0, 0.55 * slots + 1.8))
-    figure = figure_class(figsize=(width, height), dpi=_DPI, layout="constrained")
+    figure = _new_figure(max(6.0, 2.4 * len(sizes)), min(9.0, 0.5 * slots + 2.4))
     axes = figure.subplots()
-    radius = 0.32 if slots <= 4 else 0.24
-
-    def positions(units):
-        # Centre each column vertically; a None entry is the "… N more" slot.
-        top = (len(units) - 1) / 2
-        return [top - row for row in range(len(units))]
-
-    columns = [positions(units) for units in shown]
-    for layer_index, layer in enumerate(dense):
-        weights = layer.W
-        largest = float(np.abs(weights).max()) or 1.0
-        for target, y_target in zip(shown[layer_index + 1], columns[layer_index + 1], strict=True):
-            if target is None:
-                continue
-            for source, y_source in zip(shown[layer_index], columns[layer_index], strict=True):
-                if source is None:
+    n_lines = sum(len(shown[i]) * len(shown[i + 1]) for i in range(len(dense)))
+    label_weights = n_lines <= 16
+    for column, layer in enumerate(dense):
+        largest = float(np.abs(layer.W).max()) or 1.0
+        for target, y_target in zip(shown[column + 1], heights[column + 1], strict=True):
+            for source, y_source in zip(shown[column], heights[column], strict=True):
+                if target is None or source is None:
                     continue
-                weight = float(weights[target, source])
+                weight = float(layer.W[target, source])
                 strength = abs(weight) / largest
                 axes.plot(
-                    [layer_index * 2.0, (layer_index + 1) * 2.0], [y_source, y_target],
+                    [column, column + 1],
+                    [y_source, y_target],
                     color=POSITIVE if weight >= 0 else NEGATIVE,
-                    linewidth=0.3 + 3.2 * strength, alpha=0.25 + 0.65 * strength,
-                    solid_capstyle="round", zorder=1,
-                )  # fmt: skip
-
-    circle_class = _circle_class()
-    prefixes = ["x", *(["h"] * (len(sizes) - 2)), "o"]
-    label_units = slots <= MAX_UNITS
-    for column_index, (units, rows) in enumerate(zip(shown, columns, strict=True)):
-        x = column_index * 2.0
-        hidden_number = column_index if 0 < column_index < len(sizes) - 1 else None
-        for unit, y in zip(units, rows, strict=True):
-            if unit is None:
-                hidden = sizes[column_index] - sum(u is not None for u in units)
-                axes.text(
-                    x,
-                    y,
-                    f"… {hidden} more",
-                    ha="center",
-                    va="center",
-                    fontsize=9,
-                    bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.6"},
+                    linewidth=0.3 + 3.2 * strength,
+                    alpha=0.2 + 0.7 * strength,
+                    solid_capstyle="round",
+                    zorder=1,
                 )
-                continue
-            axes.add_patch(
-                circle_class((x, y), radius, facecolor="#f4f4f4", edgecolor="0.2", zorder=2)
+                if label_weights:
+                    # A quarter of the way along, so labels of crossing lines do not collide.
+                    axes.text(
+                        column + 0.25,
+                        0.75 * y_source + 0.25 * y_target,
+                        f"{weight:.2g}",
+                        ha="center",
+                        va="center",
+                        fontsize=7.5,
+                        zorder=3,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "linewidth": 0},
+                    )
+
+    prefixes = ["x", *([""] * (len(sizes) - 2)), "o"]
+    if len(sizes) == 3:
+        prefixes[1] = "h"
+    for column, (units, rows) in enumerate(zip(shown, heights, strict=True)):
+        drawn = [(unit, y) for unit, y in zip(units, rows, strict=True) if unit is not None]
+        axes.scatter(
+            [column] * len(drawn),
+            [y for _, y in drawn],
+            s=520,
+            color="#f4f4f4",
+            edgecolors="0.2",
+            linewidths=1.0,
+            zorder=2,
+        )
+        for unit, y in drawn:
+            name = f"{prefixes[column]}{unit + 1}"
+            axes.text(column, y, name, ha="center", va="center", fontsize=7.5, zorder=3)
+        if None in units:
+            more = sizes[column] - len(drawn)
+            axes.text(
+                column,
+                rows[units.index(None)],
+                f"… {more} more",
+                ha="center",
+                va="center",
+                fontsize=9,
+                zorder=3,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.6"},
             )
-            if label_units:
-                name = prefixes[column_index] + str(unit + 1)
-                if hidden_number is not None and len(sizes) > 3:
-                    name = f"h{hidden_number}.{unit + 1}"
-                axes.text(x, y, name, ha="center", va="center", fontsize=8, zorder=3)
 
     labels = []
-    for column_index, size in enumerate(sizes):
-        if column_index == 0:
+    for column, size in enumerate(sizes):
+        if column == 0:
             kind = "input"
-        elif column_index == len(sizes) - 1:
+        elif column == len(sizes) - 1:
             kind = f"output\n{dense[-1].activation.name}"
         else:
-            kind = f"hidden {column_index}\n{dense[column_index - 1].activation.name}"
-        labels.append(f"{kind}\n{size} unit{'s' if size != 1 else ''}{notes[column_index]}")
-    axes.set_xticks([2.0 * i for i in range(len(sizes))], labels)
+            kind = f"hidden {column}\n{dense[column - 1].activation.name}"
+        labels.append(f"{kind}\n{size} unit{'s' if size != 1 else ''}{notes[column]}")
+    axes.set_xticks(range(len(sizes)), labels)
     axes.tick_params(axis="x", length=0)
     axes.set_yticks([])
     for side in ("top", "right", "left", "bottom"):
         axes.spines[side].set_visible(False)
-    axes.set_xlim(-0.8, 2.0 * (len(sizes) - 1) + 0.8)
-    half = (slots - 1) / 2 + 0.7
+    axes.set_xlim(-0.35, len(sizes) - 0.65)
+    half = (slots - 1) / 2 + 0.6
     axes.set_ylim(-half, half)
-    axes.set_aspect("equal", adjustable="datalim")
     axes.set_xlabel("layer")
-    sizes_text = "-".join(map(str, sizes))
-    axes.set_title(f"Network {sizes_text}: {network.n_parameters:,} weights and biases")
+    architecture = "-".join(map(str, sizes))
+    axes.set_title(f"Network {architecture}: {network.n_parameters:,} weights and biases")
     axes.plot([], [], color=POSITIVE, linewidth=2.5, label="positive weight")
     axes.plot([], [], color=NEGATIVE, linewidth=2.5, label="negative weight")
     axes.plot([], [], color="0.5", linewidth=0.6, label="line width ∝ |w|")
@@ -292,70 +334,72 @@ def gradient_norms(history, path=None):
     ``fit`` records ``grad_norm.<layer>``: the root mean square over an epoch's batches of
     ``||dJ/dW||`` for that layer. When the lines of the layers near the input sit far below
     those near the output, those layers learn slowly: the tutorial's "gradient diffusion".
+    Over many epochs each line is a running geometric mean, with the raw values faint behind.
     """
-    figure_class = _figure_class()
+    require_matplotlib()
     norms = history.grad_norms() if hasattr(history, "grad_norms") else None
     if not norms:
         raise ValueError(
             "history has no gradient norms ('grad_norm.<layer>'): train the network with fit"
         )
-    figure = figure_class(figsize=(7, 4.5), dpi=_DPI, layout="constrained")
+    figure = _new_figure(7.5, 4.5)
     axes = figure.subplots()
     ordered = sorted(norms)
     for number, layer_index in enumerate(ordered, start=1):
         values = np.asarray(norms[layer_index], dtype=np.float64)
         values = np.where(values > 0, values, np.nan)  # a log axis cannot show 0
+        epochs = np.arange(len(values))
         if number == 1:
             where = "nearest the input"
         elif number == len(ordered):
             where = "output"
         else:
             where = "hidden"
-        axes.plot(
-            np.arange(len(values)), values,
-            label=f"layers[{layer_index}] ({where}): ||dJ/dW^({number})||",
-            color=f"C{(number - 1) % 10}", linewidth=1.6,
-        )  # fmt: skip
+        label = f"W^({number}), layers[{layer_index}] ({where})"
+        colour = f"C{(number - 1) % 10}"
+        window = len(values) // 40
+        if window >= 2:
+            axes.plot(epochs, values, color=colour, linewidth=0.8, alpha=0.25)
+            smooth = np.exp(np.convolve(np.log(values), np.ones(window) / window, mode="valid"))
+            epochs, values = epochs[window // 2 : window // 2 + len(smooth)], smooth
+        axes.plot(epochs, values, label=label, color=colour, linewidth=1.8)
     axes.set_yscale("log")
     axes.set_xlabel("epoch")
-    axes.set_ylabel("weight-gradient norm (log scale)")
+    axes.set_ylabel("||dJ/dW|| (log scale)")
     axes.set_title("Weight-gradient norm per layer (gradient diffusion)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="best")
+    axes.legend(loc="best", title="weights of")
     return _finish(figure, path)
 
 
-# -- helpers ---------------------------------------------------------------------------------------
-
-
-def _figure_class():
-    """matplotlib's ``Figure``, drawn by the Agg canvas; a clear ImportError without it."""
+def require_matplotlib() -> None:
+    """Raise an ImportError that says how to install matplotlib when it is missing."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError as error:
         raise ImportError(
             'glassnet plots need matplotlib, which is not installed: pip install "glassnet[plots]"'
         ) from error
 
-    class AggFigure(Figure):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            FigureCanvasAgg(self)
 
-    return AggFigure
-
-
-def _colormaps():
-    import matplotlib.colors
-
-    return matplotlib.colors
+def label_text(label) -> str:
+    """A class label as the user wrote it, for legends and tables: ``1`` rather than ``1.0``."""
+    if isinstance(label, (float, np.floating)) and float(label).is_integer():
+        return str(int(label))
+    return str(label.item() if isinstance(label, np.generic) else label)
 
 
-def _circle_class():
-    from matplotlib.patches import Circle
+# -- helpers ---------------------------------------------------------------------------------------
 
-    return Circle
+
+def _new_figure(width: float, height: float):
+    """A matplotlib ``Figure`` of ``width`` x ``height`` inches, drawn by the Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def _metrics(history) -> dict[str, list[float]]:
@@ -385,10 +429,3 @@ def _finish(figure, path):
         with atomic_write(path) as handle:
             figure.savefig(handle, format="png", dpi=_DPI)
     return figure
-
-
-def _label_text(label) -> str:
-    """A class label as text for legends: numbers without a trailing ``.0``."""
-    if isinstance(label, (float, np.floating)) and float(label).is_integer():
-        return str(int(label))
-    return str(label.item() if isinstance(label, np.generic) else label)

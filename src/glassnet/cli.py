@@ -1,0 +1,1024 @@
+"""The ``glassnet`` command: train, evaluate, predict, explain, inspect and plot from a shell.
+
+Every command is a thin layer over the library: read the data (``datasets.read_csv``), build a
+``Network``, ``fit`` it, write it with ``glassnet.io``, draw it with ``glassnet.plots``. What the
+command adds is the choice of sensible defaults from the data and the handling of mistakes:
+
+- a mistake in the command line (an unknown option or option value, an output folder that does
+  not exist) prints one line ``glassnet: error: ...`` on stderr and exits with status 2;
+- a problem with the data or a model file (missing, empty, a cell that is not a number, a
+  corrupted model, training that diverged) prints one such line and exits with status 1;
+- Ctrl-C stops cleanly, says what was saved, and exits with status 130.
+
+Files are written atomically (a temporary file renamed into place), so a failed or interrupted
+command never leaves a half-written model, plot or predictions file behind.
+
+click and rich are imported here and only here: ``import glassnet`` does not load them.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import sys
+from contextlib import nullcontext
+from inspect import signature
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import glassnet
+from glassnet import activations, datasets, losses, metrics, optimizers
+from glassnet import io as model_io
+from glassnet._files import atomic_write
+from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
+from glassnet.layers import Dense, Dropout
+from glassnet.network import Network
+from glassnet.plots import label_text as _text
+from glassnet.preprocessing import LabelEncoder, one_hot
+from glassnet.training import TrainingDiverged, evaluate
+
+#: Exit statuses: a data or model problem, a command-line mistake, Ctrl-C (128 + SIGINT).
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+#: A numeric target with at most this many distinct integer values is taken as class labels.
+MAX_CLASSES = 20
+
+#: Below this many rows, no validation data is held out unless --validation-split asks for it.
+MIN_ROWS_FOR_VALIDATION = 20
+
+#: The fraction of rows held out for validation by default.
+DEFAULT_VALIDATION_SPLIT = 0.2
+
+_CROSS_ENTROPIES = ("cross_entropy", "binary_cross_entropy")
+
+# No markup or emoji codes: a file named "data[1].csv" or a label ":)" prints as it is.
+stdout = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+class Failure(click.ClickException):
+    """A problem with the data or a model file: one line on stderr, exit status 1."""
+
+    exit_code = EXIT_FAILURE
+    prefix = "error: "
+
+
+class Interrupted(Failure):
+    """Ctrl-C: one line saying what was (not) saved, exit status 130."""
+
+    exit_code = EXIT_INTERRUPTED
+    prefix = ""
+
+
+def main(argv=None) -> None:
+    """Run the ``glassnet`` command with ``argv`` (default ``sys.argv[1:]``) and exit."""
+    try:
+        result = cli.main(args=argv, prog_name="glassnet", standalone_mode=False)
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+        _exit(f"error: {error.format_message()}{hint}", EXIT_USAGE)
+    except Failure as error:
+        _exit(error.prefix + error.format_message(), error.exit_code)
+    except click.ClickException as error:
+        _exit(f"error: {error.format_message()}", error.exit_code)
+    except click.Abort:
+        _exit("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`glassnet predict ... | head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FAILURE)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _exit(message: str, status: int) -> None:
+    print(f"glassnet: {' '.join(message.splitlines())}", file=sys.stderr)
+    sys.exit(status)
+
+
+def _reports_errors(command):
+    """Turn the library's errors about data and files into a one-line ``Failure``."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, BrokenPipeError):
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was written") from None
+        except (ValueError, TrainingDiverged) as error:
+            raise Failure(str(error)) from None
+        except OSError as error:
+            raise Failure(_os_message(error)) from None
+
+    return wrapper
+
+
+def _os_message(error: OSError) -> str:
+    if error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror[0].lower()}{error.strerror[1:]}"
+    return str(error)
+
+
+# -- option types ----------------------------------------------------------------------------------
+
+
+class OutputFile(click.Path):
+    """A file to write: its folder must exist and it must not be a folder."""
+
+    name = "output file"
+
+    def __init__(self):
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        path = Path(super().convert(value, param, ctx))
+        folder = path.parent
+        if not folder.is_dir():
+            self.fail(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+        if path.is_dir():
+            self.fail(f"{str(path)!r} is a folder, expected a file name")
+        return path
+
+
+def _hidden_sizes(ctx, param, value: str) -> tuple[int, ...]:
+    """Parse ``--hidden 16,16`` into ``(16, 16)``; ``0`` or ``none`` mean no hidden layer."""
+    text = value.strip().lower()
+    if text in ("", "0", "none"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected layer sizes separated by commas, such as 16,16; got {value!r}"
+        ) from None
+    if any(size < 1 for size in sizes):
+        raise click.BadParameter(f"every layer size must be a positive integer, got {value!r}")
+    return sizes
+
+
+def _numbers(ctx, param, value: str | None) -> np.ndarray | None:
+    """Parse ``--input 1.5,2.0`` into a float array."""
+    if value is None:
+        return None
+    try:
+        numbers = np.array([float(part) for part in value.split(",")], dtype=np.float64)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected numbers separated by commas, such as 1.5,2.0; got {value!r}"
+        ) from None
+    if not np.isfinite(numbers).all():
+        raise click.BadParameter(f"expected finite numbers, got {value!r}")
+    return numbers
+
+
+_MODEL = click.Path(dir_okay=False, path_type=Path)
+_CSV = click.Path(dir_okay=False, path_type=Path)
+_HIDDEN_ACTIVATIONS = [name for name in activations.NAMES if name != "softmax"]
+
+
+# -- the command group -----------------------------------------------------------------------------
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    invoke_without_command=True,
+)
+@click.version_option(
+    glassnet.__version__, "--version", prog_name="glassnet", message="%(prog)s %(version)s"
+)
+@click.pass_context
+def cli(ctx) -> None:
+    """glassnet: train small neural networks and see every number inside them.
+
+    \b
+    Examples:
+      glassnet demo                      # the beginner tutorial, end to end
+      glassnet train people.csv --target gender --out people.safetensors
+      glassnet evaluate people.safetensors test.csv --target gender
+      glassnet explain people.safetensors --input 133,65
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    help="Folder for the loss-curve PNG (default: the current folder).",
+)
+@_reports_errors
+def demo(out_dir: Path) -> None:
+    """Run the beginner tutorial end to end.
+
+    A neuron, the 2-2-1 network, MSE, backprop by hand for Alice, training on the four people
+    (the loss every 10 epochs), then predictions for Emily and Frank. The loss curve, the
+    tutorial's figure 8, is drawn as glassnet-demo-loss.png.
+
+    \b
+    Example:
+      glassnet demo --out-dir pictures
+    """
+    from glassnet import demo as tutorial
+
+    history = tutorial.run(sys.stdout)
+    sys.stdout.flush()
+    _draw_loss_curve(
+        history,
+        out_dir / "glassnet-demo-loss.png",
+        "the loss curve (the tutorial's figure 8)",
+        title="The four people: MSE loss per epoch",
+    )
+
+
+@cli.command()
+@click.argument("data", required=False, type=_CSV)
+@click.option("--target", "-t", metavar="COLUMN", help="The CSV column to predict.")
+@click.option(
+    "--dataset",
+    type=click.Choice(list(datasets.GENERATORS)),
+    help="Train on a built-in dataset instead of a CSV file (see 'glassnet datasets').",
+)
+@click.option("--out", "-o", required=True, type=OutputFile(), help="The model file to write.")
+@click.option(
+    "--hidden",
+    default="16,16",
+    show_default=True,
+    callback=_hidden_sizes,
+    help="Hidden layer sizes, comma-separated; 0 for none.",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(_HIDDEN_ACTIVATIONS),
+    default="relu",
+    show_default=True,
+    help="Activation of the hidden layers.",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(losses.NAMES),
+    help="Default: binary_cross_entropy for 2 classes, cross_entropy for more, mse for numbers.",
+)
+@click.option(
+    "--optimizer", type=click.Choice(optimizers.names()), default="adam", show_default=True
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Default: the optimizer's own (0.001 for adam).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="The tutorial's L2 term λ: J gains λ/2 Σ||W||².",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Dropout rate after each hidden layer.",
+)
+@click.option(
+    "--validation-split",
+    type=click.FloatRange(0, 1, max_open=True),
+    help=f"Fraction of rows held out (default {DEFAULT_VALIDATION_SPLIT} from "
+    f"{MIN_ROWS_FOR_VALIDATION} rows on, else 0).",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    help="Stop after this many epochs without improvement, keeping the best weights.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_reports_errors
+def train(
+    data,
+    target,
+    dataset,
+    out,
+    hidden,
+    activation,
+    loss,
+    optimizer,
+    learning_rate,
+    epochs,
+    batch_size,
+    weight_decay,
+    dropout,
+    validation_split,
+    patience,
+    seed,
+    dtype,
+    quiet,
+):
+    """Train a network on DATA.csv or a built-in dataset.
+
+    Text targets, or numbers with at most 20 distinct integer values, make a classifier
+    (sigmoid output for 2 classes, softmax for more); other numbers make a regression (identity
+    output, mse). Inputs are standardised. The model is written to --out, its loss curve beside
+    it as MODEL.loss.png.
+
+    \b
+    Examples:
+      glassnet train people.csv --target gender --out people.safetensors
+      glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
+    """
+    # 1. the data, and what kind of target it has
+    X, raw_target, where = _training_data(data, target, dataset, seed)
+    y, classes = _labels_or_values(raw_target, where)
+
+    # 2. the network and its loss
+    loss, output_activation, n_out = _output_for(classes, loss, where)
+    targets = _training_targets(y, classes, loss)
+    layers, n_features = [], X.shape[1]
+    for size in hidden:
+        layers.append(Dense(n_features, size, activation))
+        if dropout:
+            layers.append(Dropout(dropout))
+        n_features = size
+    layers.append(Dense(n_features, n_out, output_activation))
+    network = Network(layers, seed=seed, dtype=dtype)
+    if classes is not None and loss not in _CROSS_ENTROPIES:
+        network.classes = classes  # fit sets it for cross-entropies; mse trains on indices
+
+    # 3. training and validation rows
+    if validation_split is None:
+        validation_split = DEFAULT_VALIDATION_SPLIT if len(X) >= MIN_ROWS_FOR_VALIDATION else 0.0
+    labels = y if classes is not None else None
+    train_rows, val_rows = _split_rows(len(X), labels, validation_split, seed)
+    validation = (X[val_rows], targets[val_rows]) if len(val_rows) else None
+    callbacks = []
+    if patience is not None:
+        monitor = "val_loss" if validation is not None else "loss"
+        callbacks.append(EarlyStopping(monitor=monitor, patience=patience))
+    if not quiet:
+        held_out = f", {len(val_rows)} held out for validation" if len(val_rows) else ""
+        task = f"tell {len(classes)} classes apart" if classes is not None else "predict numbers"
+        stderr.print(
+            f"Training a {_architecture(network)} network to {task} ({loss}) on "
+            f"{len(train_rows)} rows{held_out}, for up to {epochs} epochs"
+        )
+
+    # 4. fit, with progress; Ctrl-C leaves nothing behind
+    with _Progress(epochs, quiet) as progress:
+        try:
+            history = network.fit(
+                X[train_rows],
+                targets[train_rows],
+                loss=loss,
+                optimizer=optimizer,
+                learning_rate=learning_rate,
+                epochs=epochs,
+                batch_size=batch_size,
+                weight_decay=weight_decay,
+                validation_data=validation,
+                standardize=True,
+                callbacks=[*callbacks, *progress.callbacks],
+                seed=seed,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"training interrupted after {progress.epochs_done} of {epochs} epochs; "
+                "nothing was saved"
+            ) from None
+
+    # 5. the final metrics, the model file and its loss curve
+    if not quiet:
+        rows = {"training": evaluate(network, X[train_rows], targets[train_rows], loss=loss)}
+        if validation is not None:
+            rows["validation"] = evaluate(network, *validation, loss=loss)
+        stopped = ""
+        if history.best_epoch is not None:
+            stopped = f"; kept the weights of epoch {history.best_epoch}"
+        stdout.print(_metrics_table(rows, f"After {history.epochs} epochs{stopped}"))
+    try:
+        model_io.save(network, out)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while saving; nothing was saved") from None
+    if not quiet:
+        stdout.print(f"Saved the model to {out} ({network.n_parameters} parameters)")
+    try:
+        _draw_loss_curve(history, out.with_suffix(".loss.png"), "its loss curve", quiet)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; the model was saved to {out}, its loss curve was not"
+        ) from None
+
+
+@cli.command("evaluate")
+@click.argument("model", type=_MODEL)
+@click.argument("data", type=_CSV)
+@click.option("--target", "-t", required=True, metavar="COLUMN", help="The column to compare with.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@_reports_errors
+def evaluate_command(model, data, target, as_json) -> None:
+    """Score MODEL on labelled data.
+
+    Accuracy, loss and the confusion matrix for a classifier; MSE, MAE and R² for a regression.
+
+    \b
+    Example:
+      glassnet evaluate people.safetensors test.csv --target gender --json
+    """
+    network = model_io.load(model)
+    table = datasets.read_csv(data, target)
+    X = _model_inputs(network, table)
+    where = f"{data}, column {target!r}"
+    if network.classes is not None:
+        y = _labels_for_model(network, table.target, where)
+        loss = _model_loss(network)
+        scores = evaluate(network, X, y, loss=loss, metrics=("accuracy",))
+        predicted = network.predict(X)
+        confusion = metrics.confusion_matrix(y, predicted, network.classes)
+        labels = network.classes.tolist()
+        result = {
+            "task": "classification",
+            "n_samples": len(X),
+            "accuracy": scores["accuracy"],
+            "loss": scores["loss"],
+            "loss_name": loss,
+            "classes": labels,
+            "confusion_matrix": confusion.tolist(),
+        }
+    else:
+        if table.target.dtype.kind != "f":
+            raise Failure(f"{where}: expected numbers for a regression model, got text")
+        predicted = network.predict(X)
+        y = table.target.reshape(predicted.shape)
+        result = {
+            "task": "regression",
+            "n_samples": len(X),
+            "mse": metrics.mean_squared_error(y, predicted),
+            "mae": metrics.mean_absolute_error(y, predicted),
+            "r2": metrics.r2_score(y, predicted),
+        }
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    summary = Table(title=f"{model} on {data} ({len(X)} rows)", title_justify="left")
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    if result["task"] == "classification":
+        summary.add_row("accuracy", f"{result['accuracy']:.4f}")
+        summary.add_row(f"loss ({result['loss_name']})", f"{result['loss']:.4f}")
+    else:
+        summary.add_row("mean squared error", f"{result['mse']:.6g}")
+        summary.add_row("mean absolute error", f"{result['mae']:.6g}")
+        summary.add_row("R²", f"{result['r2']:.4f}")
+    stdout.print(summary)
+    if result["task"] == "classification":
+        matrix = Table(
+            title="Confusion matrix (rows: true label, columns: predicted)", title_justify="left"
+        )
+        matrix.add_column("true \\ predicted")
+        for label in labels:
+            matrix.add_column(_text(label), justify="right")
+        for label, counts in zip(labels, confusion.tolist(), strict=True):
+            matrix.add_row(_text(label), *map(str, counts))
+        stdout.print(matrix)
+
+
+@cli.command()
+@click.argument("model", type=_MODEL)
+@click.argument("data", type=_CSV)
+@click.option(
+    "--out", "-o", type=OutputFile(), help="Write the predictions here (default: stdout)."
+)
+@click.option("--proba", is_flag=True, help="Add one probability column per class.")
+@click.option(
+    "--target",
+    "-t",
+    metavar="COLUMN",
+    help="A column of DATA.csv to leave out of the inputs (such as the training target).",
+)
+@_reports_errors
+def predict(model, data, out, proba, target) -> None:
+    """Predict one row of output per row of DATA.csv, as CSV.
+
+    The columns of DATA.csv are the model's inputs, in the order used for training. A
+    classifier answers with the labels it was trained on; --proba adds their probabilities.
+
+    \b
+    Example:
+      glassnet predict people.safetensors new-people.csv --proba --out predictions.csv
+    """
+    network = model_io.load(model)
+    if proba and network.classes is None:
+        raise click.UsageError(f"--proba needs a classifier, but {model} is a regression model")
+    try:
+        table = datasets.read_csv(data, target)
+    except ValueError as error:
+        hint = ""
+        if target is None and _header_width(data) == network.n_in + 1:
+            hint = (
+                f" (the model takes {network.n_in} columns, the file has one more: leave the "
+                "target column out with --target COLUMN)"
+            )
+        raise Failure(f"{error}{hint}") from None
+    X = _model_inputs(network, table)
+    header = ["prediction"]
+    if network.classes is not None:
+        rows = [[_text(label)] for label in network.predict(X).tolist()]
+        if proba:
+            header += [f"proba_{_text(label)}" for label in network.classes.tolist()]
+            for row, probabilities in zip(rows, network.predict_proba(X).tolist(), strict=True):
+                row.extend(f"{p:.6g}" for p in probabilities)
+    else:
+        output = network.predict(X)
+        if network.n_out > 1:
+            header = [f"prediction_{i + 1}" for i in range(network.n_out)]
+        rows = [[f"{value:.7g}" for value in values] for values in output.tolist()]
+    with atomic_write(out, "w") if out is not None else nullcontext(sys.stdout) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    if out is not None:
+        click.echo(f"Wrote {len(rows)} predictions to {out}", err=True)
+
+
+@cli.command()
+@click.argument("model", type=_MODEL)
+@click.option(
+    "--input",
+    "-i",
+    "values",
+    required=True,
+    callback=_numbers,
+    metavar="X1,X2,...",
+    help="One sample's features, comma-separated, in the model's column order.",
+)
+@click.option(
+    "--target",
+    "-t",
+    metavar="Y",
+    help="The true label (classifier) or value (regression); default: the model's prediction.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+@_reports_errors
+def explain(model, values, target, as_json) -> None:
+    """Trace one sample forward and backward, step by step.
+
+    The forward pass, the loss and backprop's residuals and gradients, in the notation of the
+    tutorial's section 7; for a 2-2-1 network, the chain rule for every weight as well.
+
+    \b
+    Examples:
+      glassnet explain people.safetensors --input 133,65 --target F
+      glassnet explain house.safetensors --input 3,120,1995
+    """
+    network = model_io.load(model)
+    if len(values) != network.n_in:
+        raise click.BadParameter(
+            f"{model} takes {network.n_in} features, got {len(values)}: {values.tolist()}",
+            param_hint="'--input'",
+        )
+    notes = [f"Model {_architecture(network)} from {model}; input x = {_numbers_text(values)}"]
+    x = values.reshape(1, -1)
+    if network.scaler is not None:
+        x = network.scaler.transform(x)
+        notes.append(
+            "The model standardises its inputs with the training data's mean and scale, so the "
+            f"trace starts from a^(1) = (x - mean) / scale = {_numbers_text(x[0])}"
+        )
+    loss = _model_loss(network)
+    if network.classes is not None:
+        labels = [_text(label) for label in network.classes.tolist()]
+        if target is None:
+            label = _text(network.predict(values.reshape(1, -1))[0])
+            notes.append(f"No --target given: using the model's prediction {label!r} as the target")
+        elif target not in labels:
+            raise click.BadParameter(
+                f"{target!r} is not a class of {model}; its classes are: {', '.join(labels)}",
+                param_hint="'--target'",
+            )
+        else:
+            label = target
+        index = labels.index(label)
+        y = np.array([index])
+        notes.append(f"Target {label!r} is class index {index} of [{', '.join(labels)}]")
+    else:
+        if target is None:
+            y = network.predict(values.reshape(1, -1))[0]
+            notes.append(f"No --target given: using the model's prediction {_numbers_text(y)}")
+        else:
+            y = _numbers(None, None, target)
+            if y is None or len(y) != network.n_out:
+                raise click.BadParameter(
+                    f"expected {network.n_out} number(s), got {target!r}", param_hint="'--target'"
+                )
+    notes.append(f"Loss: {loss}")
+    trace = network.explain(x[0].astype(network.dtype), y, loss=loss)
+    if as_json:
+        click.echo(json.dumps({"notes": notes, **trace.to_dict()}, indent=2))
+        return
+    for note in notes:
+        click.echo(note)
+    click.echo()
+    click.echo(str(trace))
+
+
+@cli.command()
+@click.argument("model", type=_MODEL)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_reports_errors
+def inspect(model, as_json) -> None:
+    """Show what a model file holds.
+
+    Layers and parameter counts, the classes, the input standardisation, and a summary of
+    training.
+
+    \b
+    Example:
+      glassnet inspect people.safetensors
+    """
+    summary = model_io.inspect(model)
+    network = model_io.load(model)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    layers = Table(
+        title=f"{model}: network {_architecture(network)}, {summary['dtype']}",
+        title_justify="left",
+    )
+    for column in ("layer", "type", "units", "activation", "parameters"):
+        layers.add_column(column, justify="right" if column == "parameters" else "left")
+    for index, layer in enumerate(network.layers):
+        count = sum(param.size for param in layer.params.values())
+        if isinstance(layer, Dense):
+            layers.add_row(
+                str(index),
+                "Dense",
+                f"{layer.n_in} → {layer.n_out}",
+                layer.activation.name,
+                f"{count:,}",
+            )
+        else:
+            layers.add_row(str(index), type(layer).__name__, "", f"rate {layer.rate:g}", "")
+    layers.add_row("", "", "", "total", f"{summary['n_parameters']:,}")
+    stdout.print(layers)
+
+    if network.classes is not None:
+        classes = ", ".join(_text(label) for label in network.classes.tolist())
+        stdout.print(f"Task: classifier, {len(network.classes)} classes: {classes}")
+    else:
+        stdout.print(f"Task: regression, {network.n_out} output(s)")
+    if network.scaler is not None:
+        stdout.print("Preprocessing: inputs standardised, x' = (x - mean) / scale")
+        if network.n_in <= 20:
+            scaler = Table(show_header=True, box=None, padding=(0, 2))
+            scaler.add_column("  feature")
+            scaler.add_column("mean", justify="right")
+            scaler.add_column("scale", justify="right")
+            for index, (mean, scale) in enumerate(
+                zip(network.scaler.mean, network.scaler.scale, strict=True), start=1
+            ):
+                scaler.add_row(f"  column {index}", f"{mean:.6g}", f"{scale:.6g}")
+            stdout.print(scaler)
+    else:
+        stdout.print("Preprocessing: none")
+    history = summary["history"]
+    if history is None:
+        stdout.print("Training: no history stored")
+    else:
+        best = f", best epoch {history['best_epoch']}" if history["best_epoch"] is not None else ""
+        final = ", ".join(
+            f"{key} {value:.4g}"
+            for key, value in history["final"].items()
+            if not key.startswith(("grad_norm.", "learning_rate"))
+        )
+        stdout.print(f"Training: {history['epochs']} epochs{best}; last epoch: {final}")
+    optimizer = summary["optimizer"]
+    stored = f"{optimizer['name']} (state stored)" if optimizer else "not stored"
+    stdout.print(f"Optimizer: {stored}")
+    stdout.print(
+        f"File format {summary['format_version']}, written by glassnet "
+        f"{summary['glassnet_version']}"
+    )
+
+
+@cli.command()
+@click.argument("model", type=_MODEL)
+@click.option(
+    "--kind",
+    "-k",
+    type=click.Choice(["loss", "boundary", "network", "gradients"]),
+    default="loss",
+    show_default=True,
+    help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms.",
+)
+@click.option("--data", type=_CSV, help="The points of a decision boundary.")
+@click.option("--target", "-t", metavar="COLUMN", help="Their label column.")
+@click.option(
+    "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
+)
+@_reports_errors
+def plot(model, kind, data, target, out) -> None:
+    """Draw a picture of MODEL as a PNG.
+
+    \b
+    Examples:
+      glassnet plot moons.safetensors --kind network
+      glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
+    """
+    if kind == "boundary" and (data is None or target is None):
+        raise click.UsageError("--kind boundary needs --data DATA.csv and --target COLUMN")
+    network = model_io.load(model)
+    out = out if out is not None else model.with_suffix(f".{kind}.png")
+    plots = _plots()
+    if kind in ("loss", "gradients"):
+        history = getattr(network, "history", None)
+        if history is None:
+            raise Failure(f"{model} has no training history to plot")
+        draw = plots.loss_curve if kind == "loss" else plots.gradient_norms
+        draw(history, out)
+    elif kind == "network":
+        plots.network_diagram(network, out)
+    else:
+        if network.classes is None or network.n_in != 2:
+            raise Failure(
+                f"--kind boundary draws classifiers with 2 inputs; {model} is a "
+                f"{'classifier' if network.classes is not None else 'regression model'} "
+                f"with {network.n_in} inputs"
+            )
+        table = datasets.read_csv(data, target)
+        X = _model_inputs(network, table)
+        y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
+        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
+    click.echo(f"Saved the {kind} plot to {out}")
+
+
+@cli.command("datasets")
+def datasets_command() -> None:
+    """List the built-in datasets (for 'glassnet train --dataset NAME').
+
+    \b
+    Example:
+      glassnet train --dataset moons --out moons.safetensors
+    """
+    table = Table(title="Built-in datasets", title_justify="left")
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in datasets.describe():
+        table.add_row(name, description)
+    stdout.print(table)
+    stdout.print("Train on one: glassnet train --dataset moons --out moons.safetensors")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+class _Progress(Callback):
+    """Progress while training: a rich bar on a terminal, an epoch line every 10% elsewhere.
+
+    Used as a context manager, so the bar is taken down even when training is interrupted.
+    """
+
+    def __init__(self, epochs: int, quiet: bool):
+        self.epochs = epochs
+        self.epochs_done = 0
+        self.callbacks: list[Callback] = [self]
+        self.bar = None
+        if quiet:
+            return
+        if stderr.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"),
+                BarColumn(),
+                TextColumn("{task.fields[losses]}"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.task = self.bar.add_task("training", total=epochs, losses="")
+        else:
+            self.callbacks.append(EpochLogger(every=max(1, epochs // 10), stream=sys.stderr))
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.epochs_done = epoch + 1
+        if self.bar is not None:
+            text = f"loss {logs['loss']:.4f}"
+            if "val_loss" in logs:
+                text += f"  val_loss {logs['val_loss']:.4f}"
+            self.bar.update(self.task, completed=epoch + 1, losses=text)
+
+
+def _training_data(data, target, dataset, seed) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, raw target, where)`` from a CSV file or a built-in dataset; ``where`` names the
+    target's source for messages."""
+    if dataset is not None and (data is not None or target is not None):
+        raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
+    if dataset is None and data is None:
+        raise click.UsageError("give DATA.csv with --target COLUMN, or --dataset NAME")
+    if dataset is None and target is None:
+        raise click.UsageError(f"--target COLUMN is required to train on {data}")
+    if dataset is None:
+        table = datasets.read_csv(data, target)
+        return table.features, table.target, f"{data}, column {target!r}"
+    generator = datasets.GENERATORS[dataset]
+    # The tutorial's four people are fixed; every other dataset is drawn from the seed.
+    source = generator(seed=seed) if "seed" in signature(generator).parameters else generator()
+    labels = source.y
+    if source.label_names is not None:
+        labels = np.array(source.label_names)[source.y]  # "F" and "M" rather than 1 and 0
+    return source.X, labels, f"dataset {dataset!r}"
+
+
+def _labels_or_values(raw, where: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return ``(y, classes)``: class labels and their sorted distinct values for a
+    classification target, or float values and None for a regression target.
+
+    Text is always labels; numbers are labels when they are at most ``MAX_CLASSES`` distinct
+    integers (stored as int64, so the model answers ``1`` rather than ``1.0``).
+    """
+    raw = np.asarray(raw)
+    if raw.dtype.kind in "OU":
+        y = raw.astype(str)
+    elif raw.dtype.kind in "iub" or (
+        np.all(raw == np.round(raw)) and len(np.unique(raw)) <= MAX_CLASSES
+    ):
+        y = raw.astype(np.int64)
+    else:
+        return raw.astype(np.float64), None
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise Failure(
+            f"{where}: the target has a single class ({_text(classes[0])!r}); a classifier "
+            "needs at least two"
+        )
+    return y, classes
+
+
+def _output_for(classes, loss: str | None, where: str) -> tuple[str, str, int]:
+    """``(loss, output activation, output units)`` for the target and the --loss asked for."""
+    if classes is None:
+        if loss in _CROSS_ENTROPIES:
+            raise click.BadParameter(
+                f"{loss} needs class labels, but {where} holds numbers with more than "
+                f"{MAX_CLASSES} distinct values (a regression target); use mse",
+                param_hint="'--loss'",
+            )
+        return loss or "mse", "identity", 1
+    n_classes = len(classes)
+    if loss is None:
+        loss = "binary_cross_entropy" if n_classes == 2 else "cross_entropy"
+    if loss == "binary_cross_entropy" and n_classes != 2:
+        raise click.BadParameter(
+            f"binary_cross_entropy tells 2 classes apart, but {where} has {n_classes}; "
+            "use cross_entropy",
+            param_hint="'--loss'",
+        )
+    if loss == "cross_entropy" or n_classes > 2:
+        return loss, "softmax", n_classes
+    return loss, "sigmoid", 1
+
+
+def _training_targets(y: np.ndarray, classes, loss: str) -> np.ndarray:
+    """What ``fit`` gets: labels for a cross-entropy (it encodes them), numbers otherwise.
+
+    With mse on class labels, as the tutorial trains its gender classifier, the targets are
+    the class index (2 classes, one sigmoid output) or one-hot rows (more, softmax outputs).
+    """
+    if classes is None or loss in _CROSS_ENTROPIES:
+        return y
+    indices = LabelEncoder(classes).transform(y)
+    return indices.astype(np.float64) if len(classes) == 2 else one_hot(indices, len(classes))
+
+
+def _split_rows(n_rows: int, labels, fraction: float, seed: int):
+    """Row indices ``(training, validation)``: ``fraction`` of the rows, drawn with ``seed``.
+
+    With ``labels``, each class is split alike and keeps at least one training row, so the
+    model learns every class and the validation rows have the same mix as the data.
+    """
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        groups = [np.arange(n_rows)]
+    else:
+        groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    held_out = []
+    for rows in groups:
+        n_held_out = min(round(fraction * len(rows)), len(rows) - 1)
+        held_out.append(rng.permutation(rows)[:n_held_out])
+    validation = np.sort(np.concatenate(held_out))
+    return np.setdiff1d(np.arange(n_rows), validation), validation
+
+
+def _model_inputs(network, table) -> np.ndarray:
+    """The table's features, checked against the number of inputs the model takes."""
+    n_columns = table.features.shape[1]
+    if n_columns != network.n_in:
+        names = ", ".join(table.feature_names)
+        raise Failure(
+            f"{table.path}: the model takes {network.n_in} feature columns, the file has "
+            f"{n_columns} ({names})"
+        )
+    return table.features
+
+
+def _header_width(path) -> int | None:
+    """The number of columns in the first line of the CSV file at ``path``, if it can be read."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return len(next(csv.reader(handle), []))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _labels_for_model(network, raw, where: str) -> np.ndarray:
+    """The target column in the model's labels; a label the model does not know raises."""
+    classes = network.classes
+    if classes.dtype.kind == "U":
+        labels = np.array([_text(value) for value in np.asarray(raw).tolist()])
+    else:
+        labels = np.asarray(raw)
+    known = set(classes.tolist())
+    for label in labels.tolist():
+        if label not in known:
+            raise Failure(
+                f"{where}: label {_text(label)!r} is not a class of the model; its classes are: "
+                f"{', '.join(_text(c) for c in classes.tolist())}"
+            )
+    return labels
+
+
+def _model_loss(network) -> str:
+    """The loss to report for a loaded model: the one its output layer is made for."""
+    if network.output_layer.activation.name == "softmax":
+        return "cross_entropy"
+    if network.classes is not None:
+        return "binary_cross_entropy"
+    return "mse"
+
+
+def _metrics_table(rows: dict[str, dict[str, float]], title: str) -> Table:
+    names = {"loss": "loss", "accuracy": "accuracy", "mae": "mean absolute error", "r2": "R²"}
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for split in rows:
+        table.add_column(split, justify="right")
+    for key, name in names.items():
+        if key in next(iter(rows.values())):
+            table.add_row(name, *(f"{values[key]:.4f}" for values in rows.values()))
+    return table
+
+
+def _draw_loss_curve(history, path: Path, what: str, quiet=False, **options) -> None:
+    """Draw the loss curve to ``path``, or say why not when matplotlib is missing."""
+    try:
+        plots = _plots()
+    except Failure as error:
+        if not quiet:
+            click.echo(f"Did not draw {what}: {error.format_message()}", err=True)
+        return
+    plots.loss_curve(history, path, **options)
+    if not quiet:
+        click.echo(f"Saved {what} to {path}")
+
+
+def _plots():
+    """``glassnet.plots``, after checking that matplotlib can be imported."""
+    from glassnet import plots
+
+    try:
+        plots.require_matplotlib()
+    except ImportError as error:
+        raise Failure(str(error)) from None
+    return plots
+
+
+def _architecture(network) -> str:
+    """Layer sizes, the tutorial's way: ``2-2-1``."""
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    return "-".join(map(str, [network.n_in, *(layer.n_out for layer in dense)]))
+
+
+def _numbers_text(values) -> str:
+    return "[" + ", ".join(f"{float(v):.4g}" for v in np.ravel(values)) + "]"

@@ -1,0 +1,509 @@
+"""End-to-end tests of the ``glassnet`` command: the real program, run in a subprocess.
+
+Every user mistake must give one line on stderr naming the problem, a non-zero exit status
+(2 for the command line, 1 for data and model files), no traceback and no output file left.
+"""
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from glassnet import safetensors
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Warnings are errors in the command too; a wide terminal keeps rich tables on one line each.
+ENV = {**os.environ, "PYTHONWARNINGS": "error", "COLUMNS": "160", "NO_COLOR": "1"}
+
+
+def glassnet(*args, cwd, timeout=120) -> subprocess.CompletedProcess:
+    """Run ``python -m glassnet ARGS`` in ``cwd`` and return the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "glassnet", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+    )
+
+
+def succeeded(result) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def write_csv(path, header, rows) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def assert_png(path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert len(data) > 5_000
+
+
+def leftovers(folder) -> list[str]:
+    """Temporary files an atomic write would leave if it went wrong."""
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``pets.csv`` (two well separated classes, 'cat' and 'dog', features on different
+    scales) and ``pets.safetensors`` trained on it by the command itself."""
+    folder = tmp_path_factory.mktemp("pets")
+    rng = np.random.default_rng(0)
+    n_rows = 160
+    is_dog = np.arange(n_rows) % 2 == 1
+    weight = np.where(is_dog, 30.0, 4.0) + rng.normal(0, 3, n_rows)
+    ears = np.where(is_dog, 1.0, -1.0) + rng.normal(0, 0.3, n_rows)
+    rows = [
+        [f"{w:.2f}", f"{e:.3f}", "dog" if d else "cat"]
+        for w, e, d in zip(weight, ears, is_dog, strict=True)
+    ]
+    write_csv(folder / "pets.csv", ["weight", "ears", "species"], rows)
+    result = succeeded(
+        glassnet(
+            "train",
+            "pets.csv",
+            "--target",
+            "species",
+            "--out",
+            "pets.safetensors",
+            "--epochs",
+            "40",
+            "--hidden",
+            "8",
+            "--learning-rate",
+            "0.01",
+            cwd=folder,
+        )
+    )
+    return folder, result
+
+
+# -- the happy path --------------------------------------------------------------------------------
+
+
+def test_train_writes_the_model_and_its_loss_curve_and_prints_a_metrics_table(trained):
+    folder, result = trained
+    assert (folder / "pets.safetensors").stat().st_size > 0
+    assert_png(folder / "pets.loss.png")
+    assert "tell 2 classes apart (binary_cross_entropy)" in result.stderr
+    assert "Epoch 0 loss" in result.stderr  # not a terminal: an epoch line every 10%
+    table = result.stdout
+    assert "training" in table and "validation" in table and "accuracy" in table
+    assert "Saved the model to pets.safetensors" in table
+    assert leftovers(folder) == []
+
+
+def test_inspect_shows_architecture_preprocessing_and_training(trained):
+    folder, _ = trained
+    text = succeeded(glassnet("inspect", "pets.safetensors", cwd=folder)).stdout
+    assert "network 2-8-1" in text
+    assert "Dense" in text and "sigmoid" in text
+    assert "33" in text  # 2*8+8 + 8*1+1 parameters
+    assert "classifier, 2 classes: cat, dog" in text
+    assert "standardised" in text
+    assert "Training: 40 epochs" in text
+    summary = json.loads(
+        succeeded(glassnet("inspect", "pets.safetensors", "--json", cwd=folder)).stdout
+    )
+    assert summary["n_parameters"] == 33
+    assert summary["classes"] == ["cat", "dog"]
+
+
+def test_evaluate_as_json_and_as_a_table(trained):
+    folder, _ = trained
+    result = succeeded(
+        glassnet(
+            "evaluate", "pets.safetensors", "pets.csv", "--target", "species", "--json", cwd=folder
+        )
+    )
+    scores = json.loads(result.stdout)
+    assert scores["task"] == "classification"
+    assert scores["n_samples"] == 160
+    assert scores["accuracy"] >= 0.95
+    assert scores["classes"] == ["cat", "dog"]
+    assert np.sum(scores["confusion_matrix"]) == 160
+    table = succeeded(
+        glassnet("evaluate", "pets.safetensors", "pets.csv", "--target", "species", cwd=folder)
+    ).stdout
+    assert "accuracy" in table and "Confusion matrix" in table
+
+
+def test_predict_answers_in_the_users_labels(trained):
+    folder, _ = trained
+    result = succeeded(
+        glassnet(
+            "predict", "pets.safetensors", "pets.csv", "--target", "species", "--proba", cwd=folder
+        )
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 160
+    assert set(rows[0]) == {"prediction", "proba_cat", "proba_dog"}
+    assert {row["prediction"] for row in rows} == {"cat", "dog"}
+    for row in rows:
+        assert float(row["proba_cat"]) + float(row["proba_dog"]) == pytest.approx(1, abs=1e-5)
+    with open(folder / "pets.csv", newline="") as handle:
+        truth = [row["species"] for row in csv.DictReader(handle)]
+    agree = np.mean([row["prediction"] == true for row, true in zip(rows, truth, strict=True)])
+    assert agree >= 0.95
+
+    write_csv(folder / "new.csv", ["weight", "ears"], [["3.5", "-1.1"], ["33", "0.9"]])
+    succeeded(glassnet("predict", "pets.safetensors", "new.csv", "--out", "out.csv", cwd=folder))
+    assert (folder / "out.csv").read_text() == "prediction\ncat\ndog\n"
+
+
+def test_explain_standardises_the_input_and_maps_the_label(trained):
+    folder, _ = trained
+    text = succeeded(
+        glassnet("explain", "pets.safetensors", "--input", "4,-1", "--target", "dog", cwd=folder)
+    ).stdout
+    assert "standardises its inputs" in text
+    assert "Target 'dog' is class index 1 of [cat, dog]" in text
+    assert "Forward" in text and "Backward" in text and "dL/dW^(1)" in text
+    text = succeeded(glassnet("explain", "pets.safetensors", "--input", "4,-1", cwd=folder)).stdout
+    assert "No --target given: using the model's prediction 'cat' as the target" in text
+
+
+@pytest.mark.parametrize("kind", ["loss", "boundary", "network", "gradients"])
+def test_plot_writes_a_png_of_each_kind(trained, kind):
+    folder, _ = trained
+    out = folder / f"plot-{kind}.png"
+    extra = ["--data", "pets.csv", "--target", "species"] if kind == "boundary" else []
+    result = succeeded(
+        glassnet("plot", "pets.safetensors", "--kind", kind, "--out", out.name, *extra, cwd=folder)
+    )
+    assert f"Saved the {kind} plot to {out.name}" in result.stdout
+    assert_png(out)
+
+
+def test_train_on_the_builtin_xor_dataset(tmp_path):
+    succeeded(
+        glassnet(
+            "train",
+            "--dataset",
+            "xor",
+            "--out",
+            "xor.safetensors",
+            "--epochs",
+            "60",
+            "--learning-rate",
+            "0.01",
+            "--patience",
+            "20",
+            "--quiet",
+            cwd=tmp_path,
+        )
+    )
+    summary = json.loads(
+        succeeded(glassnet("inspect", "xor.safetensors", "--json", cwd=tmp_path)).stdout
+    )
+    assert summary["classes"] == [0, 1]
+    assert summary["history"]["final"]["val_accuracy"] >= 0.85
+
+
+def test_a_regression_target_trains_evaluates_and_predicts_numbers(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (80, 2))
+    price = 3 * X[:, 0] - X[:, 1] + 10
+    rows = [[f"{a:.4f}", f"{b:.4f}", f"{p:.4f}"] for (a, b), p in zip(X, price, strict=True)]
+    write_csv(tmp_path / "house.csv", ["size", "age", "price"], rows)
+    result = succeeded(
+        glassnet(
+            "train",
+            "house.csv",
+            "--target",
+            "price",
+            "--out",
+            "house.st",
+            "--epochs",
+            "80",
+            "--learning-rate",
+            "0.02",
+            cwd=tmp_path,
+        )
+    )
+    assert "predict numbers (mse)" in result.stderr
+    scores = json.loads(
+        succeeded(
+            glassnet(
+                "evaluate", "house.st", "house.csv", "--target", "price", "--json", cwd=tmp_path
+            )
+        ).stdout
+    )
+    assert scores["task"] == "regression"
+    assert scores["r2"] > 0.9
+    assert set(scores) >= {"mse", "mae", "r2"}
+    rows = succeeded(
+        glassnet("predict", "house.st", "house.csv", "--target", "price", cwd=tmp_path)
+    ).stdout.splitlines()
+    assert rows[0] == "prediction" and len(rows) == 81
+    float(rows[1])
+
+
+def test_explain_a_tutorial_shaped_network_spells_out_the_chain_rule(tmp_path):
+    succeeded(
+        glassnet(
+            "train",
+            "--dataset",
+            "gender",
+            "--out",
+            "people.st",
+            "--hidden",
+            "2",
+            "--activation",
+            "sigmoid",
+            "--epochs",
+            "5",
+            "--quiet",
+            cwd=tmp_path,
+        )
+    )
+    text = succeeded(
+        glassnet("explain", "people.st", "--input", "-2,-1", "--target", "F", cwd=tmp_path)
+    ).stdout
+    assert "Chain rule, weight by weight" in text
+    assert "dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1" in text
+
+
+def test_demo_prints_the_tutorial_and_draws_its_loss_curve(tmp_path):
+    result = succeeded(glassnet("demo", "--out-dir", tmp_path, cwd=tmp_path))
+    text = result.stdout
+    for expected in ["0.999", "0.7216", "0.5", "0.0214", "Epoch 0 loss", "Emily", "Frank"]:
+        assert expected in text, expected
+    assert "Epoch 990 loss" in text  # the loss every 10 epochs
+    assert_png(tmp_path / "glassnet-demo-loss.png")
+    assert "glassnet-demo-loss.png" in text
+
+
+def test_without_matplotlib_training_still_saves_the_model_and_says_why_no_plot(tmp_path):
+    blocker = tmp_path / "blocker" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('matplotlib is blocked here')\n")
+    env = {**ENV, "PYTHONPATH": str(blocker.parent)}
+    command = [sys.executable, "-m", "glassnet"]
+    train = [*command, "train", "--dataset", "xor", "--out", "xor.st", "--epochs", "2"]
+    result = subprocess.run(
+        train, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Did not draw its loss curve: glassnet plots need matplotlib" in result.stderr
+    assert (tmp_path / "xor.st").exists() and not (tmp_path / "xor.loss.png").exists()
+    plot = [*command, "plot", "xor.st", "--kind", "network"]
+    result = subprocess.run(
+        plot, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("glassnet: error: glassnet plots need matplotlib")
+    assert 'pip install "glassnet[plots]"' in result.stderr
+    assert not (tmp_path / "xor.network.png").exists()
+
+
+def test_help_and_version(tmp_path):
+    for command in [
+        "demo",
+        "train",
+        "evaluate",
+        "predict",
+        "explain",
+        "inspect",
+        "plot",
+        "datasets",
+    ]:
+        text = succeeded(glassnet(command, "--help", cwd=tmp_path)).stdout
+        assert "Example" in text, command
+    assert succeeded(glassnet("--version", cwd=tmp_path)).stdout.strip() == "glassnet 0.1.0"
+    listing = succeeded(glassnet("datasets", cwd=tmp_path)).stdout
+    assert "xor" in listing and "moons" in listing and "gender" in listing
+
+
+# -- mistakes --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workspace(trained, tmp_path):
+    """A folder with a good model and data beside broken files of every kind."""
+    folder, _ = trained
+    model = (folder / "pets.safetensors").read_bytes()
+    (tmp_path / "model.st").write_bytes(model)
+    (tmp_path / "truncated.st").write_bytes(model[: len(model) // 2])
+    (tmp_path / "corrupted.st").write_bytes(model[:8] + b"[" + model[9:])
+    safetensors.save(tmp_path / "foreign.st", {"w": np.zeros(3, dtype=np.float32)})
+    (tmp_path / "pets.csv").write_bytes((folder / "pets.csv").read_bytes())
+    (tmp_path / "empty.csv").write_text("")
+    write_csv(
+        tmp_path / "text.csv",
+        ["weight", "ears", "species"],
+        [["4", "-1", "cat"], ["30", "oops", "dog"]],
+    )
+    write_csv(
+        tmp_path / "holes.csv",
+        ["weight", "ears", "species"],
+        [["4", "-1", "cat"], ["30", "", "dog"]],
+    )
+    write_csv(
+        tmp_path / "one.csv",
+        ["weight", "ears", "species"],
+        [["4", "-1", "cat"], ["5", "-1", "cat"]],
+    )
+    write_csv(
+        tmp_path / "wide.csv",
+        ["weight", "ears", "tail", "species"],
+        [["4", "-1", "2", "cat"], ["30", "1", "9", "dog"]],
+    )
+    write_csv(
+        tmp_path / "numbers.csv",
+        ["x1", "x2", "y"],
+        [[str(i), str(i % 7), str(i * 1.37)] for i in range(40)],
+    )
+    return tmp_path
+
+
+TRAIN = ["train", "pets.csv", "--target", "species", "--out", "out.st", "--epochs", "2"]
+
+
+def mistake(name, args, status, message, output=None):
+    """A case: the arguments, the exit status, what the error line says, the file not written."""
+    return pytest.param(args, status, message, output, id=name)
+
+
+MISTAKES = [
+    mistake("missing data file", ["train", "nope.csv", "-t", "species", "-o", "out.st"], 1,
+            "nope.csv does not exist", "out.st"),
+    mistake("empty data file", ["train", "empty.csv", "-t", "species", "-o", "out.st"], 1,
+            "empty.csv: the file is empty", "out.st"),
+    mistake("missing target column", ["train", "pets.csv", "-t", "breed", "-o", "out.st"], 1,
+            "no target column 'breed'", "out.st"),
+    mistake("text in a feature", ["train", "text.csv", "-t", "species", "-o", "out.st"], 1,
+            "text.csv, line 3, column 'ears': expected a number, got 'oops'", "out.st"),
+    mistake("missing value", ["train", "holes.csv", "-t", "species", "-o", "out.st"], 1,
+            "holes.csv, line 3, column 'ears': expected a value", "out.st"),
+    mistake("single class", ["train", "one.csv", "-t", "species", "-o", "out.st"], 1,
+            "single class ('cat')", "out.st"),
+    mistake("missing model file", ["inspect", "nope.st"], 1, "nope.st: no such file"),
+    mistake("truncated model", ["evaluate", "truncated.st", "pets.csv", "-t", "species"], 1,
+            "truncated.st: truncated"),
+    mistake("corrupted model",
+            ["predict", "corrupted.st", "pets.csv", "-t", "species", "-o", "p.csv"], 1,
+            "corrupted.st: corrupted header", "p.csv"),
+    mistake("not a glassnet model", ["plot", "foreign.st", "-k", "network", "-o", "n.png"], 1,
+            "foreign.st: not a glassnet model file", "n.png"),
+    mistake("a CSV file as the model", ["inspect", "pets.csv"], 1,
+            "pets.csv: not a safetensors file"),
+    mistake("columns do not match the model",
+            ["predict", "model.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
+            "the model takes 2 feature columns, the file has 3", "p.csv"),
+    mistake("the target left among the inputs", ["predict", "model.st", "pets.csv", "-o", "p.csv"],
+            1, "leave the target column out with --target COLUMN", "p.csv"),
+    mistake("a label the model does not know",
+            ["evaluate", "model.st", "numbers.csv", "-t", "y"], 1, "is not a class of the model"),
+    mistake("model in a missing folder", ["train", "pets.csv", "-t", "species", "-o", "no/m.st"],
+            2, "folder 'no' does not exist", "no"),
+    mistake("predictions in a missing folder",
+            ["predict", "model.st", "pets.csv", "-t", "species", "-o", "no/p.csv"], 2,
+            "folder 'no' does not exist", "no"),
+    mistake("plot in a missing folder", ["plot", "model.st", "-k", "network", "-o", "no/n.png"],
+            2, "folder 'no' does not exist", "no"),
+    mistake("unknown activation", [*TRAIN, "--activation", "relu6"], 2,
+            "'--activation': 'relu6' is not one of", "out.st"),
+    mistake("unknown loss", [*TRAIN, "--loss", "hinge"], 2, "'--loss': 'hinge' is not one of",
+            "out.st"),
+    mistake("unknown optimizer", [*TRAIN, "--optimizer", "lbfgs"], 2,
+            "'--optimizer': 'lbfgs' is not one of", "out.st"),
+    mistake("unknown dataset", ["train", "--dataset", "mnist", "-o", "out.st"], 2,
+            "'--dataset': 'mnist' is not one of", "out.st"),
+    mistake("unknown plot kind", ["plot", "model.st", "--kind", "pie"], 2,
+            "'pie' is not one of", "model.pie.png"),
+    mistake("bad hidden sizes", [*TRAIN, "--hidden", "8,x"], 2,
+            "'--hidden': expected layer sizes", "out.st"),
+    mistake("a class loss for numbers",
+            ["train", "numbers.csv", "-t", "y", "-o", "out.st", "--loss", "cross_entropy"], 2,
+            "cross_entropy needs class labels", "out.st"),
+    mistake("both a file and a dataset", [*TRAIN, "--dataset", "xor"], 2,
+            "give either DATA.csv with --target COLUMN, or --dataset NAME", "out.st"),
+    mistake("no data at all", ["train", "-o", "out.st"], 2,
+            "give DATA.csv with --target COLUMN, or --dataset NAME", "out.st"),
+    mistake("wrong number of inputs to explain", ["explain", "model.st", "--input", "1,2,3"], 2,
+            "model.st takes 2 features, got 3"),
+    mistake("an unknown label to explain",
+            ["explain", "model.st", "--input", "1,2", "--target", "fox"], 2,
+            "'fox' is not a class"),
+    mistake("training diverges",
+            ["train", "numbers.csv", "-t", "y", "-o", "out.st", "--optimizer", "sgd",
+             "--learning-rate", "1e12", "--epochs", "5", "--hidden", "4"], 1,
+            "training diverged at epoch", "out.st"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "status", "message", "output"), MISTAKES)
+def test_a_mistake_gives_one_line_and_leaves_nothing_behind(
+    workspace, args, status, message, output
+):
+    before = sorted(p.name for p in workspace.iterdir())
+    result = glassnet(*args, cwd=workspace)
+    assert result.returncode == status, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("glassnet:")]
+    assert len(error_lines) == 1, result.stderr
+    assert error_lines[0].startswith("glassnet: error: ")
+    assert message in error_lines[0]
+    if output is not None:
+        assert not (workspace / output).exists()
+    assert sorted(p.name for p in workspace.iterdir()) == before  # nothing new, no temp files
+    if "diverged" not in message:  # training prints its progress before it diverges
+        assert result.stderr.strip() == error_lines[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_ctrl_c_during_training_stops_cleanly_and_saves_nothing(tmp_path):
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "glassnet",
+                "train",
+                "--dataset",
+                "spirals",
+                "--out",
+                "model.st",
+                "--epochs",
+                "1000000",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=ENV,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "Epoch 0 loss" not in log.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            status = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    text = log.read_text()
+    assert status == 130, text
+    assert "Traceback" not in text
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("glassnet: training interrupted after ")
+    assert last.endswith("of 1000000 epochs; nothing was saved")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stderr.txt"]
