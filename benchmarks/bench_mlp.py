@@ -1,26 +1,28 @@
 """Side-by-side speed of glassnet, PyTorch and scikit-learn on the same MLP work.
 
-Everything runs in one process, interleaved (glassnet, torch, sklearn, glassnet, torch, ...),
-``repeats`` times, and the table shows medians. What is measured:
+For each thread count (1 and 2 by default) one fresh process runs the three frameworks
+interleaved (glassnet, torch, sklearn, glassnet, torch, ...), ``repeats`` times, and the table
+shows medians. What is measured:
 
 1. training, seconds per epoch of plain SGD (learning rate 0.1, no momentum, no decay) with a
    softmax output and cross-entropy, on 60,000 x 784 float32 gaussian class clusters:
    784-128-10 at batch 32, 64 and 128, and 784-256-256-10 at batch 64. Each run trains a fresh
-   model for ``epochs`` epochs and times epochs 2..epochs from inside the one training call, so
-   one-off setup (input checks, label encoding, the first touch of buffers) is left out for
-   every framework; that setup is reported apart;
+   model for ``epochs`` epochs in one training call and times epochs 2..epochs from inside it,
+   so one-off setup (input checks, label encoding, first-touch allocations) is left out for
+   every framework; that one-off cost is reported apart;
 2. inference: the median latency of one sample and the throughput at batch 10,000;
-3. ``import glassnet`` against ``import numpy``, each in fresh interpreters;
+3. ``import glassnet`` against ``import numpy``, in fresh interpreters;
 4. memory of a training run, in fresh interpreters: tracemalloc (NumPy's allocations) and the
-   resident set size, and whether it grows from epoch 1 to epoch 3;
+   resident set, and whether they grow from epoch 1 to epoch 3;
 
 and the machine's own float32 matrix-multiply speed for the shapes of one training step, so that
-an epoch can be read as "x times the matmul bound".
+an epoch can be read as "x times the matmul bound". benchmarks/README.md and
+docs/benchmarks.md explain every number.
 
 Usage::
 
-    python benchmarks/bench_mlp.py                  # full run, 1 and 2 threads (~6-8 minutes)
-    python benchmarks/bench_mlp.py --quick          # a smaller run (under 1.5 minutes)
+    python benchmarks/bench_mlp.py                  # full run, 1 and 2 threads (~4-5 minutes)
+    python benchmarks/bench_mlp.py --quick          # a smaller run (under a minute)
     python benchmarks/bench_mlp.py --threads 1 --json results.json
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import hashlib
 import io
 import itertools
 import json
@@ -138,6 +141,8 @@ class EpochTimes:
 
     epochs: list[float] = field(default_factory=list)
     call: float = 0.0
+    method: str = "epochs timed inside one training call"
+    losses: list[float] = field(default_factory=list)  # training loss of each epoch
 
     @property
     def steady(self) -> float:
@@ -233,6 +238,7 @@ def machine_facts() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "glassnet": getattr(glassnet, "__version__", "?"),
+        "glassnet_source": glassnet_fingerprint(),
         "torch": torch.__version__ if torch is not None else None,
         "sklearn": sklearn.__version__ if sklearn is not None else None,
         "blas": blas_description(),
@@ -245,6 +251,24 @@ def machine_facts() -> dict:
         name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ
     }
     return facts
+
+
+def glassnet_fingerprint() -> str:
+    """A hash of the imported glassnet's source files and the time of the newest one, so that
+    figures can be tied to the state of a library that is being edited."""
+    root = os.path.dirname(glassnet.__file__)
+    digest, newest = hashlib.sha256(), 0.0
+    for folder, subfolders, files in os.walk(root):
+        subfolders.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, root).encode())
+                with open(path, "rb") as source:
+                    digest.update(source.read())
+                newest = max(newest, os.path.getmtime(path))
+    when = datetime.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
+    return f"sha256 {digest.hexdigest()[:12]}, newest file {when}"
 
 
 def _cpu_model() -> str:
@@ -290,7 +314,7 @@ def train_glassnet(case: Case, data, epochs: int) -> EpochTimes:
     network = glassnet_network(case.sizes)
     timer = EpochTimer()
     start = time.perf_counter()
-    network.fit(
+    history = network.fit(
         X,
         y,
         loss="cross_entropy",
@@ -302,7 +326,7 @@ def train_glassnet(case: Case, data, epochs: int) -> EpochTimes:
         shuffle=True,
         callbacks=[timer],
     )
-    return EpochTimes(timer.seconds, time.perf_counter() - start)
+    return EpochTimes(timer.seconds, time.perf_counter() - start, losses=list(history["loss"]))
 
 
 def torch_model(sizes):
@@ -338,6 +362,7 @@ def train_torch(case: Case, data, epochs: int) -> EpochTimes:
             optimizer.step()
             total_loss += loss.item() * len(indices)
         times.epochs.append(time.perf_counter() - epoch_start)
+        times.losses.append(total_loss / n_samples)
     times.call = time.perf_counter() - call_start
     return times
 
@@ -387,15 +412,17 @@ def train_sklearn(case: Case, data, epochs: int) -> EpochTimes:
         call = time.perf_counter() - start
     if len(clock.stamps) == epochs:
         edges = [start, *clock.stamps]
-        return EpochTimes([stop - begin for begin, stop in itertools.pairwise(edges)], call)
+        epoch_seconds = [stop - begin for begin, stop in itertools.pairwise(edges)]
+        return EpochTimes(epoch_seconds, call, losses=list(model.loss_curve_))
     model = sklearn_model(case, 1)
-    times = EpochTimes()
+    times = EpochTimes(method="one partial_fit call per epoch")
     classes = np.arange(N_CLASSES)
     for _ in range(epochs):
         start = time.perf_counter()
         model.partial_fit(X, y, classes=classes)
         times.epochs.append(time.perf_counter() - start)
     times.call = sum(times.epochs)
+    times.losses = list(model.loss_curve_)
     return times
 
 
@@ -490,16 +517,21 @@ def matmul_bound(case: Case, n_samples: int, timings: dict) -> dict:
 # -- inference ---------------------------------------------------------------------------------
 
 
-def median_call(function, n_calls: int, warmup: int = 50) -> float:
-    """Median wall time of ``function()`` over ``n_calls`` calls, each timed on its own."""
-    for _ in range(warmup):
-        function()
-    samples = np.empty(n_calls)
-    for index in range(n_calls):
-        start = time.perf_counter_ns()
-        function()
-        samples[index] = time.perf_counter_ns() - start
-    return float(np.median(samples)) / 1e9
+def median_calls(functions: dict, n_calls: int, warmup: int, rounds: int = 5) -> dict:
+    """Median wall time (seconds) of each ``functions[name]()``, every call timed on its own;
+    the calls go round the functions in ``rounds`` rounds, so that all see the same machine."""
+    samples = {name: [] for name in functions}
+    for function in functions.values():
+        for _ in range(warmup):
+            function()
+    per_round = max(1, math.ceil(n_calls / rounds))
+    for _ in range(rounds):
+        for name, function in functions.items():
+            for _ in range(per_round):
+                start = time.perf_counter_ns()
+                function()
+                samples[name].append(time.perf_counter_ns() - start)
+    return {name: statistics.median(times) / 1e9 for name, times in samples.items()}
 
 
 def inference_models(data, frameworks):
@@ -534,7 +566,7 @@ def measure_inference(models, data, config: Config) -> dict:
     x_one = data["float32"][:1].copy()
     x_one64 = x_one.astype(np.float64)
     X_batch = data["float32"][: config.throughput_batch]
-    X_batch64 = data["float64"][: config.throughput_batch]
+    X_batch64 = X_batch.astype(np.float64)
     latency_calls, batch_calls = {}, {}
     if "glassnet" in models:
         network = models["glassnet"]
@@ -566,14 +598,14 @@ def measure_inference(models, data, config: Config) -> dict:
         classifier = models["sklearn"]
         latency_calls["sklearn"] = lambda: classifier.predict_proba(x_one64)
         batch_calls["sklearn"] = lambda: classifier.predict_proba(X_batch64)
-    latency = {
-        name: median_call(call, config.latency_calls) for name, call in latency_calls.items()
+    latency = median_calls(latency_calls, config.latency_calls, warmup=50)
+    batch_seconds = median_calls(batch_calls, config.throughput_calls, warmup=1, rounds=1)
+    throughput = {name: len(X_batch) / seconds for name, seconds in batch_seconds.items()}
+    return {
+        "latency_seconds": latency,
+        "throughput_per_second": throughput,
+        "throughput_batch": len(X_batch),
     }
-    throughput = {
-        name: config.throughput_batch / median_call(call, config.throughput_calls, warmup=1)
-        for name, call in batch_calls.items()
-    }
-    return {"latency_seconds": latency, "throughput_per_second": throughput}
 
 
 # -- import time and memory: fresh interpreters ------------------------------------------------
@@ -802,6 +834,7 @@ def run_training(config: Config, data, log, before_repeat=None, deadline=math.in
                 "epoch_seconds": statistics.median(t.steady for t in times),
                 "one_off_seconds": statistics.median(t.one_off for t in times),
                 "spread": max(t.steady for t in times) / min(t.steady for t in times),
+                "losses": times[0].losses,
                 "runs": [asdict(t) for t in times],
             }
     return summary
@@ -830,9 +863,11 @@ def print_header(facts: dict, config: Config, notes: list[str]) -> None:
     print(f"  date {facts['date']}, {facts['processor']}, {facts['cores']} cores")
     print(
         f"  python {facts['python']}, numpy {facts['numpy']} (BLAS: {facts['blas']}), "
-        f"glassnet {facts['glassnet']}, torch {facts['torch']} ({facts['torch_blas']}), "
-        f"scikit-learn {facts['sklearn']}"
+        f"glassnet {facts['glassnet']}, "
+        + (f"torch {facts['torch']} ({facts['torch_blas']}), " if facts["torch"] else "")
+        + (f"scikit-learn {facts['sklearn']}" if facts["sklearn"] else "")
     )
+    print(f"  glassnet source: {facts['glassnet_source']}")
     print(
         f"  {config.n_samples:,} samples x {N_FEATURES} float32, SGD lr {LEARNING_RATE}; "
         f"{config.repeats} interleaved runs of {config.epochs} epochs per case, "
@@ -848,14 +883,16 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
     pools = ", ".join(
         f"{re.split(r'[-.]', key.split(':')[-1])[0]} {value}"
         for key, value in result["pools"].items()
+        if value is not None
     )
     print(f"== threads = {n_threads} (pools: {pools}) " + "=" * 20)
-    print(f"training, seconds per epoch ({config.n_samples:,} samples)")
     print(
-        f"{'case':<22}{'glassnet':>9}{'torch':>8}{'sklearn':>9}"
-        f"{'g/torch':>9}{'(<=' + str(GOAL_VS_TORCH) + ')':>8}"
-        f"{'g/sk':>7}{'(<=' + str(GOAL_VS_SKLEARN) + ')':>8}"
-        f"{'bound':>8}{'g/bound':>9}{'(<=' + str(GOAL_VS_BOUND) + ')':>8}"
+        f"training, seconds per epoch ({config.n_samples:,} samples); goals: g/torch <= "
+        f"{GOAL_VS_TORCH} and g/sk <= {GOAL_VS_SKLEARN} (784-128-10), g/bound <= {GOAL_VS_BOUND}"
+    )
+    print(
+        f"{'case':<20}{'glassnet':>9}{'torch':>8}{'sklearn':>9}{'g/torch':>10}{'':5}"
+        f"{'g/sk':>7}{'':5}{'bound':>8}{'g/bound':>9}"
     )
     for case in CASES:
         row = training[case.name]
@@ -867,9 +904,9 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
         torch_ok = _verdict(vs_torch, GOAL_VS_TORCH) if case.goals_vs_others else "  -"
         sk_ok = _verdict(vs_sk, GOAL_VS_SKLEARN) if case.goals_vs_others else "  -"
         print(
-            f"{case.name:<22}{_fmt(g, '9.3f')}{_fmt(t, '8.3f')}{_fmt(s, '9.3f')}"
-            f"{_fmt(vs_torch, '9.2f')}{torch_ok:>8}{_fmt(vs_sk, '7.2f')}{sk_ok:>8}"
-            f"{bound:8.3f}{_fmt(vs_bound, '9.2f')}{_verdict(vs_bound, GOAL_VS_BOUND):>8}"
+            f"{case.name:<20}{_fmt(g, '9.3f')}{_fmt(t, '8.3f')}{_fmt(s, '9.3f')}"
+            f"{_fmt(vs_torch, '10.2f')}{torch_ok:<5}{_fmt(vs_sk, '7.2f')}{sk_ok:<5}"
+            f"{bound:8.3f}{_fmt(vs_bound, '9.2f')}{_verdict(vs_bound, GOAL_VS_BOUND)}"
         )
     print(
         "one-off cost of a training call beyond its steady epochs, seconds; and the spread "
@@ -882,6 +919,14 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
             for name in config.frameworks
         )
         print(f"  {case.name:<20}{cells}")
+    print("training loss after each epoch (first run), to show that all three do the same work")
+    for case in CASES:
+        row = training[case.name]
+        cells = " | ".join(
+            f"{name} " + " ".join(f"{loss:.3f}" for loss in row[name]["losses"])
+            for name in config.frameworks
+        )
+        print(f"  {case.name:<20}  {cells}")
     unstable = [
         f"{case.name} {name}"
         for case in CASES
@@ -893,16 +938,17 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
             f"  NOTE: runs differ by more than x{UNSTABLE_SPREAD} for {', '.join(unstable)}: "
             "the machine was not steady; the median is kept"
         )
-    print("matmul bound (numpy float32): per product GFLOP/s; step = sum of the products")
+    print("matmul bound (numpy float32, fastest of the repeats): GFLOP/s of each product")
     for case in CASES:
         bound = bounds[case.name]
-        products = ", ".join(
-            f"{p['kind']} {p['shape']} {p['gflops']:.0f}" for p in bound["products"]
+        print(
+            f"  {case.name:<20} {bound['gflop_per_epoch']:.1f} GFLOP/epoch; "
+            f"{bound['steps_per_epoch']} steps x {bound['step_seconds'] * 1e6:.0f} us "
+            f"= {bound['bound_seconds']:.3f} s"
         )
         print(
-            f"  {case.name:<20} {bound['gflop_per_epoch']:.1f} GFLOP/epoch, "
-            f"{bound['steps_per_epoch']} steps x {bound['step_seconds'] * 1e6:.0f} us "
-            f"= {bound['bound_seconds']:.3f} s | {products}"
+            "      "
+            + ", ".join(f"{p['kind']} {p['shape']} {p['gflops']:.0f}" for p in bound["products"])
         )
     reference = result["reference_gflops"]
     _, m, k, n = REFERENCE_PRODUCT
@@ -928,7 +974,7 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
         f"(goal <= {GOAL_LATENCY_VS_TORCH}){_verdict(ratio, GOAL_LATENCY_VS_TORCH)}"
     )
     print(
-        f"  batch {config.throughput_batch:,} throughput, samples/s: "
+        f"  batch {inference['throughput_batch']:,} throughput, samples/s: "
         + ", ".join(f"{name} {rate:,.0f}" for name, rate in throughput.items())
     )
     ratio = _ratio(throughput.get("glassnet"), throughput.get("torch"))
@@ -1068,6 +1114,7 @@ def run_suite(config: Config, n_threads: int, log) -> dict:
         "training": training,
         "inference": inference,
         "reference_gflops": reference,
+        "glassnet_source": glassnet_fingerprint(),
     }
 
 
@@ -1143,8 +1190,16 @@ def main(argv=None) -> None:
     print_header(facts, config, notes)
 
     results = {"facts": facts, "config": asdict(config), "notes": notes, "threads": {}}
+    n_header_notes = len(notes)
     for n_threads in config.threads:
         results["threads"][str(n_threads)] = run_suite_process(args, n_threads)
+    changed = [
+        f"threads={n} ran {suite['glassnet_source']}"
+        for n, suite in results["threads"].items()
+        if suite["glassnet_source"] != facts["glassnet_source"]
+    ]
+    if changed:
+        notes.append("glassnet's source changed during the run: " + "; ".join(changed))
     log("import time")
     results["import"] = measure_imports(config.import_runs)
     log("memory")
@@ -1153,6 +1208,8 @@ def main(argv=None) -> None:
     log("done")
     print()
 
+    for note in notes[n_header_notes:]:
+        print(f"NOTE: {note}")
     for n_threads in config.threads:
         print_threads(n_threads, results["threads"][str(n_threads)], config)
     print_imports(results["import"])

@@ -15,6 +15,8 @@ import numbers
 
 import numpy as np
 
+from glassnet._rows import row_max, row_sum
+
 
 class Activation:
     """Base class: an element-wise ``a = f(z)`` with its derivative.
@@ -169,10 +171,12 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z, out=None):
+        if z.ndim != 2:
+            return self.forward(z.reshape(1, -1), None if out is None else out.reshape(1, -1))[0]
         # Subtracting the row maximum leaves the result unchanged and keeps exp() <= 1.
-        out = np.subtract(z, np.maximum.reduce(z, axis=-1, keepdims=True), out=out)
+        out = np.subtract(z, row_max(z), out=out)
         np.exp(out, out=out)
-        out /= np.add.reduce(out, axis=-1, keepdims=True)
+        out /= row_sum(out)
         return out
 
     def derivative(self, z, a):
@@ -182,8 +186,7 @@ class Softmax(Activation):
         )
 
     def backward(self, grad, z, a, out=None):
-        weighted = np.add.reduce(grad * a, axis=-1, keepdims=True)
-        out = np.subtract(grad, weighted, out=out)
+        out = np.subtract(grad, row_sum(grad * a), out=out)
         out *= a
         return out
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from glassnet import activations as _activations
 from glassnet._checks import numeric_array
+from glassnet._rows import row_max
 
 
 class Loss:
@@ -173,9 +174,8 @@ class CrossEntropy(Loss):
     def residual(self, y_true, z, a, activation):
         if not isinstance(activation, _activations.Softmax):
             return super().residual(y_true, z, a, activation)
-        row_max = np.maximum.reduce(z, axis=1)
-        log_sum = np.log(np.maximum.reduce(a, axis=1))
-        value = (np.add.reduce(row_max - log_sum) - np.vdot(y_true, z)) / len(z)
+        log_sum = np.log(row_max(a))
+        value = (np.add.reduce(row_max(z) - log_sum, axis=None) - np.vdot(y_true, z)) / len(z)
         delta = np.subtract(a, y_true)
         delta *= 1 / len(z)
         return float(value), delta

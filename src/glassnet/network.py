@@ -21,6 +21,7 @@ import numpy as np
 
 from glassnet import losses
 from glassnet._checks import float_dtype, non_negative_float, numeric_array
+from glassnet._rows import row_argmax
 from glassnet.layers import Dense, Layer, from_config
 
 
@@ -119,7 +120,7 @@ class Network:
             return output
         if self.n_out == 1:
             return self.classes[(output[:, 0] >= 0.5).astype(np.intp)]
-        return self.classes[np.argmax(output, axis=1)]
+        return self.classes[row_argmax(output)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` of a classifier, in ``classes`` order."""
@@ -135,12 +136,12 @@ class Network:
         X = self.check_inputs(X)
         if self.scaler is not None:
             X = self.scaler.transform(X).astype(self.dtype, copy=False)
-        return self.forward(X).copy()
+        return self.forward(X)  # in inference mode, forward returns new arrays
 
     def feedforward(self, x) -> np.ndarray:
         """The tutorial's feedforward of one sample ``x`` of shape ``(n_in,)``: ``(n_out,)``."""
         x = numeric_array(x, "x", ndim=1)
-        return self.forward(self.check_inputs(x.reshape(1, -1), "x"))[0].copy()
+        return self.forward(self.check_inputs(x.reshape(1, -1), "x"))[0]
 
     def check_inputs(self, X, name: str = "X") -> np.ndarray:
         """Return ``X`` as a finite ``(n_samples, n_in)`` array of the network's dtype."""

@@ -27,9 +27,9 @@ class Standardizer:
 
     def fit(self, X) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``."""
-        X = numeric_array(X, "X", dtype=np.float64, ndim=2)
-        self.mean = X.mean(axis=0)
-        scale = X.std(axis=0)
+        X = numeric_array(X, "X", ndim=2)
+        self.mean = X.mean(axis=0, dtype=np.float64)
+        scale = X.std(axis=0, dtype=np.float64)
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
 
@@ -43,7 +43,9 @@ class Standardizer:
                 f"X must have {len(self.mean)} features (columns), got shape {X.shape}"
             )
         dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
-        return ((X - self.mean) / self.scale).astype(dtype, copy=False)
+        scaled = np.subtract(X, self.mean.astype(dtype), dtype=dtype)
+        scaled /= self.scale.astype(dtype)
+        return scaled
 
     def fit_transform(self, X) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""

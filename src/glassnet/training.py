@@ -25,10 +25,10 @@ from glassnet import losses, optimizers, schedules
 from glassnet._checks import (
     fraction,
     non_negative_float,
-    numeric_array,
     positive_float,
     positive_int,
 )
+from glassnet._rows import row_argmax
 from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.preprocessing import LabelEncoder, Standardizer
 
@@ -113,11 +113,11 @@ def fit(
     seed = network.seed if seed is None else seed
     rng = np.random.default_rng(seed)
 
-    X = numeric_array(X, "X", ndim=2)
+    X = network.check_inputs(X)
     Y = _encode_targets(network, Y, loss, len(X))
     if standardize:
         network.scaler = Standardizer().fit(X)
-    X = _scaled_inputs(network, X)
+    X = _scaled(network, X)
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_split:
@@ -237,7 +237,7 @@ def fit(
 def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding."""
     loss = losses.get(loss if loss is not None else _default_loss(network))
-    X = _scaled_inputs(network, numeric_array(X, "X", ndim=2))
+    X = _scaled(network, network.check_inputs(X))
     Y = _encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
 
@@ -283,8 +283,8 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
     return network.check_targets(Y, loss, n_samples)
 
 
-def _scaled_inputs(network, X) -> np.ndarray:
-    X = network.check_inputs(X)
+def _scaled(network, X) -> np.ndarray:
+    """Checked inputs after the network's scaler, if any, as one contiguous array."""
     if network.scaler is not None:
         X = network.scaler.transform(X).astype(network.dtype, copy=False)
     return np.ascontiguousarray(X)
@@ -295,7 +295,7 @@ def _validation_arrays(network, validation_data, loss):
         X_val, Y_val = validation_data
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
-    X_val = _scaled_inputs(network, numeric_array(X_val, "X_val", ndim=2))
+    X_val = _scaled(network, network.check_inputs(X_val, "X_val"))
     return X_val, _encode_targets(network, Y_val, loss, len(X_val), refit=False)
 
 
@@ -330,7 +330,7 @@ def _total_sum_of_squares(Y) -> np.ndarray:
 def _predicted_classes(output: np.ndarray) -> np.ndarray:
     if output.shape[1] == 1:
         return (output[:, 0] >= 0.5).astype(np.intp)
-    return np.argmax(output, axis=1)
+    return row_argmax(output)
 
 
 def _accumulate(totals, metric_names, output, targets, network) -> None:
