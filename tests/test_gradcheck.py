@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import glassnet
@@ -41,7 +41,7 @@ def problems(draw):
     return widths, [*hidden, output], loss_name, weight_decay, seed
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_random_networks_match_finite_differences(problem):
     widths, names, loss_name, weight_decay, seed = problem
@@ -56,6 +56,9 @@ def test_random_networks_match_finite_differences(problem):
         layer.b = rng.uniform(0.1, 0.5, layer.n_out)
     X = rng.normal(size=(5, widths[0]))
     Y = _targets(loss_name, rng, 5, widths[-1])
+    # Vanishing gradients (deep, narrow sigmoid stacks) drown in the differences' rounding.
+    _, grads = network.loss_and_gradients(X, Y, loss=loss_name, weight_decay=weight_decay)
+    assume(min(np.linalg.norm(g["W"]) for g in grads) > 1e-4)
     result = glassnet.gradcheck(network, X, Y, loss=loss_name, weight_decay=weight_decay)
     assert result.max_error < 1e-6, (names, loss_name, result.errors)
     assert len(result.layer_errors()) == len(layers)

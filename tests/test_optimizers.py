@@ -417,7 +417,7 @@ def test_step_with_the_wrong_number_of_grads_is_an_error():
 
 
 def test_names_and_default_learning_rates():
-    assert optimizers.names() == ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+    assert optimizers.NAMES == ("sgd", "adagrad", "rmsprop", "adam", "adamw")
     defaults = {"sgd": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
     for name, learning_rate in defaults.items():
         assert optimizers.get(name).learning_rate == learning_rate
@@ -482,7 +482,7 @@ def test_get_builds_momentum_sgd_from_a_config():
         (
             lambda: optimizers.get(3),
             TypeError,
-            "optimizer must be a name, a config dict or an Optimizer, got 3",
+            "optimizer must be a name, a config dict or an instance of Optimizer, got 3",
         ),
         (
             lambda: optimizers.get(Adam(), learning_rate=0.1),

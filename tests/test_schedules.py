@@ -160,7 +160,7 @@ def test_config_round_trip(schedule):
 
 
 def test_get_by_name_and_instance():
-    assert schedules.names() == (
+    assert schedules.NAMES == (
         "constant",
         "step_decay",
         "exponential_decay",
@@ -263,7 +263,7 @@ def test_a_user_schedule_is_accepted():
         (
             lambda: schedules.get(0.1),
             TypeError,
-            "schedule must be a name, a config dict or a Schedule, got 0.1",
+            "schedule must be a name, a config dict or an instance of Schedule, got 0.1",
         ),
     ],
 )

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from glassnet._registry import lookup
 from glassnet._rows import row_max, row_sum
 
 
@@ -207,20 +208,4 @@ NAMES = tuple(_BY_NAME)
 
 def get(activation) -> Activation:
     """Return an ``Activation`` from a name (``"relu"``), a config dict or an instance."""
-    if isinstance(activation, Activation):
-        return activation
-    if isinstance(activation, dict):
-        config = dict(activation)
-        name = config.pop("name", None)
-    elif isinstance(activation, str):
-        name, config = activation, {}
-    else:
-        raise TypeError(
-            f"activation must be a name, a config dict or an Activation, got {activation!r}"
-        )
-    if name not in _BY_NAME:
-        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(NAMES)}")
-    try:
-        return _BY_NAME[name](**config)
-    except TypeError as error:
-        raise ValueError(f"invalid parameters for activation {name!r}: {config}") from error
+    return lookup(activation, "activation", Activation, _BY_NAME)

@@ -267,9 +267,7 @@ def demo(out_dir: Path) -> None:
     type=click.Choice(losses.NAMES),
     help="Default: binary_cross_entropy for 2 classes, cross_entropy for more, mse for numbers.",
 )
-@click.option(
-    "--optimizer", type=click.Choice(optimizers.names()), default="adam", show_default=True
-)
+@click.option("--optimizer", type=click.Choice(optimizers.NAMES), default="adam", show_default=True)
 @click.option(
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),

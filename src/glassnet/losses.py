@@ -15,6 +15,7 @@ import numpy as np
 
 from glassnet import activations as _activations
 from glassnet._checks import numeric_array
+from glassnet._registry import lookup
 from glassnet._rows import row_max
 
 
@@ -205,11 +206,4 @@ NAMES = tuple(_BY_NAME)
 
 def get(loss) -> Loss:
     """Return a ``Loss`` from a name (``"mse"``), a config dict or an instance."""
-    if isinstance(loss, Loss):
-        return loss
-    name = loss.get("name") if isinstance(loss, dict) else loss
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a name, a config dict or a Loss, got {loss!r}")
-    if name not in _BY_NAME:
-        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(NAMES)}")
-    return _BY_NAME[name]()
+    return lookup(loss, "loss", Loss, _BY_NAME)

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from glassnet._checks import fraction, non_negative_float, positive_float
+from glassnet._registry import lookup
 
 
 class Optimizer:
@@ -412,33 +413,20 @@ _BY_NAME: dict[str, type[Optimizer]] = {
 }
 
 
-def names() -> tuple[str, ...]:
-    """The names ``get`` accepts."""
-    return tuple(_BY_NAME)
+NAMES = tuple(_BY_NAME)
 
 
 def get(optimizer, learning_rate: float | None = None) -> Optimizer:
-    """Return an ``Optimizer`` from a name (``"adam"``), a config dict or an instance."""
+    """Return an ``Optimizer`` from a name (``"adam"``), a config dict or an instance;
+    ``learning_rate``, when given, overrides the name's or config's own."""
+    if learning_rate is None:
+        return lookup(optimizer, "optimizer", Optimizer, _BY_NAME)
     if isinstance(optimizer, Optimizer):
-        if learning_rate is not None:
-            raise ValueError(
-                "learning_rate must be given to the optimizer object itself, not beside it"
-            )
-        return optimizer
-    if isinstance(optimizer, dict):
-        config = dict(optimizer)
-        name = config.pop("name", None)
-    elif isinstance(optimizer, str):
-        name, config = optimizer, {}
-    else:
-        raise TypeError(
-            f"optimizer must be a name, a config dict or an Optimizer, got {optimizer!r}"
+        raise ValueError(
+            "learning_rate must be given to the optimizer object itself, not beside it"
         )
-    if name not in _BY_NAME:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(_BY_NAME)}")
-    if learning_rate is not None:
-        config["learning_rate"] = learning_rate
-    try:
-        return _BY_NAME[name](**config)
-    except TypeError as error:
-        raise ValueError(f"invalid parameters for optimizer {name!r}: {config}") from error
+    if isinstance(optimizer, str):
+        optimizer = {"name": optimizer}
+    if isinstance(optimizer, dict):
+        optimizer = {**optimizer, "learning_rate": learning_rate}
+    return lookup(optimizer, "optimizer", Optimizer, _BY_NAME)

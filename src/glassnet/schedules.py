@@ -23,6 +23,7 @@ from glassnet._checks import (
     positive_float,
     positive_int,
 )
+from glassnet._registry import lookup
 
 
 class Schedule:
@@ -220,25 +221,9 @@ _BY_NAME: dict[str, type[Schedule]] = {
 }
 
 
-def names() -> tuple[str, ...]:
-    """The names ``get`` accepts."""
-    return tuple(_BY_NAME)
+NAMES = tuple(_BY_NAME)
 
 
 def get(schedule) -> Schedule:
     """Return a ``Schedule`` from a name (``"constant"``), a config dict or an instance."""
-    if isinstance(schedule, Schedule):
-        return schedule
-    if isinstance(schedule, dict):
-        config = dict(schedule)
-        name = config.pop("name", None)
-    elif isinstance(schedule, str):
-        name, config = schedule, {}
-    else:
-        raise TypeError(f"schedule must be a name, a config dict or a Schedule, got {schedule!r}")
-    if name not in _BY_NAME:
-        raise ValueError(f"unknown schedule {name!r}; choose one of: {', '.join(_BY_NAME)}")
-    try:
-        return _BY_NAME[name](**config)
-    except TypeError as error:
-        raise ValueError(f"invalid parameters for schedule {name!r}: {config}") from error
+    return lookup(schedule, "schedule", Schedule, _BY_NAME)
