@@ -18,7 +18,8 @@ def lookup(spec, family: str, base: type, table: dict[str, type]):
         name, config = spec, {}
     else:
         raise TypeError(
-            f"{family} must be a name, a config dict or an instance of {base.__name__}, got {spec!r}"
+            f"{family} must be a name, a config dict or an instance of {base.__name__}, "
+            f"got {spec!r}"
         )
     if name not in table:
         raise ValueError(f"unknown {family} {name!r}; choose one of: {', '.join(table)}")
