@@ -65,6 +65,10 @@ def float_dtype(dtype) -> np.dtype:
     return resolved
 
 
+# NumPy dtype kinds accepted as numbers: bool, signed and unsigned ints, floats, complex.
+_NUMERIC_KINDS = "biufc"
+
+
 def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] | None = None):
     """Convert ``value`` to a finite, non-empty numeric array, or raise naming ``name``.
 
@@ -74,9 +78,7 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
         array = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be numeric array-like, got {_describe(value)}") from error
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
+    if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
@@ -87,8 +89,9 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
     # min and max propagate NaN and reach +-inf, so two passes without a temporary the size
     # of the data tell whether all values are finite; only a failure looks for where.
-    if np.issubdtype(array.dtype, np.inexact) and not (
-        np.isfinite(np.min(array)) and np.isfinite(np.max(array))
+    if array.dtype.kind in "fc" and not (
+        np.isfinite(np.minimum.reduce(array, axis=None))
+        and np.isfinite(np.maximum.reduce(array, axis=None))
     ):
         bad = np.argwhere(~np.isfinite(array))[0]
         where = ", ".join(str(int(i)) for i in bad)

@@ -1,7 +1,8 @@
 """Row-wise reductions for ``(n_samples, n_classes)`` arrays, fast when rows are short.
 
-NumPy reduces along a short last axis one row at a time; reducing the transposed copy along
-its first axis runs vectorised over the samples instead (about 5x faster for 10 classes).
+NumPy reduces along a short last axis one row at a time; for many short rows, reducing the
+transposed copy along its first axis runs vectorised over the samples instead (about 5x faster
+for 128 rows of 10 classes).
 """
 
 from __future__ import annotations
@@ -25,4 +26,6 @@ def row_argmax(x: np.ndarray) -> np.ndarray:
 
 
 def _columns_first(x: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(x.T) if x.ndim == 2 else x[:, None]
+    """``x`` transposed to ``(n_columns, n_rows)``, copied when that makes reduction faster."""
+    n_rows, n_columns = x.shape
+    return np.ascontiguousarray(x.T) if n_rows > 2 * n_columns else x.T
