@@ -38,15 +38,67 @@ class TrainingDiverged(ArithmeticError):
 
 
 class Trainer:
-    """The state of one ``fit`` call, as callbacks see it."""
+    """The state of one ``fit`` call, as callbacks see it: ``network``, ``optimizer``,
+    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training."""
 
-    def __init__(self, network, optimizer, history, epochs, n_batches):
+    def __init__(self, network, optimizer, loss, history, epochs, n_batches, regularization):
         self.network = network
         self.optimizer = optimizer
+        self.loss = loss
         self.history = history
         self.epochs = epochs
         self.n_batches = n_batches
+        self.weight_decay, self.l1, self.clip_norm = regularization
         self.stop_training = False
+        self.grads = network.gradients()  # the same arrays every step, refilled in place
+        self.weight_layers = [i for i, layer in enumerate(network.layers) if "W" in layer.grads]
+        # Gradient norms are sampled on at most ~32 batches an epoch: enough for the history,
+        # and nearly free for the training step.
+        self.norm_stride = max(1, n_batches // 32)
+
+    def step(self, xb: np.ndarray, yb: np.ndarray, epoch: int, batch: int) -> float:
+        """One update from a batch: forward, loss and residual, backward, penalties, clipping,
+        optimizer step. Returns the batch's loss."""
+        network, output = self.network, self.network.output_layer
+        network.forward(xb, training=True)
+        batch_loss, delta = self.loss.residual(yb, output.z, output.a, output.activation)
+        if not math.isfinite(batch_loss):
+            raise TrainingDiverged(
+                f"training diverged at epoch {epoch} (batch {batch}): the loss is {batch_loss}; "
+                f"the learning rate {self.optimizer.learning_rate:g} is probably too high"
+            )
+        network.backward(delta)
+        if self.weight_decay or self.l1:
+            network.add_penalty_gradients(self.weight_decay, self.l1)
+        if batch % self.norm_stride == 0:
+            for position, index in enumerate(self.weight_layers):
+                norm = np.linalg.norm(network.layers[index].grads["W"])
+                self.grad_square_sums[position] += norm * norm
+        if self.clip_norm is not None:
+            optimizers.clip_by_global_norm(self.grads, self.clip_norm)
+        self.optimizer.step(self.grads)
+        return batch_loss
+
+    def start_epoch(self) -> None:
+        """Reset the per-epoch sums of gradient norms."""
+        self.grad_square_sums = np.zeros(len(self.weight_layers))
+
+    def gradient_norms(self) -> dict[str, float]:
+        """The epoch's root-mean-square weight-gradient norm of each layer."""
+        n_sampled = math.ceil(self.n_batches / self.norm_stride)
+        return {
+            f"grad_norm.{index}": math.sqrt(self.grad_square_sums[position] / n_sampled)
+            for position, index in enumerate(self.weight_layers)
+        }
+
+    def check_weights(self, epoch: int) -> None:
+        """Raise ``TrainingDiverged`` if any parameter stopped being finite."""
+        for param in self.network.parameters():
+            if not np.isfinite(param).all():
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch}: the weights are no longer finite; "
+                    f"the learning rate {self.optimizer.learning_rate:g} is probably too high"
+                )
 
 
 def fit(
@@ -131,18 +183,15 @@ def fit(
     metric_names = _metric_names(metrics, network)
     ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
 
-    params, grads = network.parameters(), network.gradients()
-    optimizer.bind(params)
+    optimizer.bind(network.parameters())
     network.optimizer = optimizer
     initial_lr = optimizer.learning_rate
     output = network.output_layer
-    weight_layers = [i for i, layer in enumerate(network.layers) if "W" in layer.grads]
     n_batches = math.ceil(n_samples / batch_size)
-    # Gradient norms are sampled on at most ~32 batches an epoch: enough for the history,
-    # and free for the training step.
-    norm_stride = max(1, n_batches // 32)
     history = History()
-    trainer = Trainer(network, optimizer, history, epochs, n_batches)
+    trainer = Trainer(
+        network, optimizer, loss, history, epochs, n_batches, (weight_decay, l1, clip_norm)
+    )
     callbacks = list(callbacks)
     if verbose:
         callbacks.append(ProgressBar())
@@ -155,7 +204,7 @@ def fit(
     for callback in callbacks:
         callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
-    # error below, so NumPy's own warnings would only repeat it.
+    # error, so NumPy's own warnings would only repeat it.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             for callback in callbacks:
@@ -166,53 +215,25 @@ def fit(
             # 2. shuffle
             if shuffle:
                 rng.shuffle(order)
+            # 3. every batch: gather it (no copy of the whole dataset), update, record
+            trainer.start_epoch()
             totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
-            grad_square_sums = np.zeros(len(weight_layers))
             for batch, start in enumerate(range(0, n_samples, batch_size)):
-                # 3a. gather the batch (no copy of the whole dataset)
-                indices = order[start : start + batch_size]
                 if shuffle:
+                    indices = order[start : start + batch_size]
                     # mode="clip" skips a bounds check that makes take with out= slow
-                    xb = np.take(X, indices, axis=0, out=X_batch[: len(indices)], mode="clip")
-                    yb = np.take(Y, indices, axis=0, out=Y_batch[: len(indices)], mode="clip")
+                    xb = X.take(indices, axis=0, out=X_batch[: len(indices)], mode="clip")
+                    yb = Y.take(indices, axis=0, out=Y_batch[: len(indices)], mode="clip")
                 else:
                     xb, yb = X[start : start + batch_size], Y[start : start + batch_size]
-                # 3b. forward, loss and output residual delta = dJ/dz
-                network.forward(xb, training=True)
-                batch_loss, delta = loss.residual(yb, output.z, output.a, output.activation)
-                if not math.isfinite(batch_loss):
-                    raise TrainingDiverged(
-                        f"training diverged at epoch {epoch} (batch {batch}): the loss is "
-                        f"{batch_loss}; the learning rate {optimizer.learning_rate:g} is probably "
-                        "too high"
-                    )
-                # 3c. backward, then the penalties' gradients
-                network.backward(delta)
-                if weight_decay or l1:
-                    network.add_penalty_gradients(weight_decay, l1)
-                if batch % norm_stride == 0:
-                    for position, index in enumerate(weight_layers):
-                        norm = np.linalg.norm(network.layers[index].grads["W"])
-                        grad_square_sums[position] += norm * norm
-                if clip_norm is not None:
-                    optimizers.clip_by_global_norm(grads, clip_norm)
-                # 3d. update in place
-                optimizer.step(grads)
-                # 3e. record
-                batch_n = len(xb)
-                totals["loss"] += batch_loss * batch_n
+                batch_loss = trainer.step(xb, yb, epoch, batch)
+                totals["loss"] += batch_loss * len(xb)
                 if metric_names:
-                    _accumulate(totals, metric_names, output.a, yb, network)
+                    _accumulate(totals, metric_names, output.a, yb)
                 for callback in callbacks:
                     callback.on_batch_end(trainer, batch, batch_loss)
-
             # 4. guard against non-finite weights
-            for param in params:
-                if not np.isfinite(param).all():
-                    raise TrainingDiverged(
-                        f"training diverged at epoch {epoch}: the weights are no longer finite; "
-                        f"the learning rate {optimizer.learning_rate:g} is probably too high"
-                    )
+            trainer.check_weights(epoch)
             logs = {"loss": totals["loss"] / n_samples + network.penalty(weight_decay, l1)}
             logs.update(_train_metrics(totals, metric_names, n_samples, Y.shape[1], ss_total))
             # 5. validation
@@ -220,9 +241,7 @@ def fit(
                 logs.update(_evaluate(network, *validation_data, loss, metric_names, prefix="val_"))
             # 6. record and call back
             logs["learning_rate"] = optimizer.learning_rate
-            for position, index in enumerate(weight_layers):
-                n_sampled = math.ceil(n_batches / norm_stride)
-                logs[f"grad_norm.{index}"] = math.sqrt(grad_square_sums[position] / n_sampled)
+            logs.update(trainer.gradient_norms())
             history.record(logs)
             for callback in callbacks:
                 callback.on_epoch_end(trainer, epoch, logs)
@@ -333,7 +352,7 @@ def _predicted_classes(output: np.ndarray) -> np.ndarray:
     return row_argmax(output)
 
 
-def _accumulate(totals, metric_names, output, targets, network) -> None:
+def _accumulate(totals, metric_names, output, targets) -> None:
     if "accuracy" in metric_names:
         totals["correct"] += int(
             np.count_nonzero(_predicted_classes(output) == _predicted_classes(targets))
@@ -368,7 +387,7 @@ def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
     network.forward(X)
     value, _ = loss.residual(Y, output_layer.z, output_layer.a, output_layer.activation)
     totals = dict.fromkeys(("correct", "abs_error", "sq_error"), 0.0)
-    _accumulate(totals, metric_names, output_layer.a, Y, network)
+    _accumulate(totals, metric_names, output_layer.a, Y)
     logs = {"loss": value}
     ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
     logs.update(_train_metrics(totals, metric_names, len(X), Y.shape[1], ss_total))
