@@ -41,7 +41,9 @@ def problems(draw):
     return widths, [*hidden, output], loss_name, weight_decay, seed
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(problems())
 def test_random_networks_match_finite_differences(problem):
     widths, names, loss_name, weight_decay, seed = problem
@@ -59,6 +61,10 @@ def test_random_networks_match_finite_differences(problem):
     # Vanishing gradients (deep, narrow sigmoid stacks) drown in the differences' rounding.
     _, grads = network.loss_and_gradients(X, Y, loss=loss_name, weight_decay=weight_decay)
     assume(min(np.linalg.norm(g["W"]) for g in grads) > 1e-4)
+    # A ReLU input within epsilon of its kink makes the finite difference straddle the kink.
+    for layer in layers:
+        if layer.activation.name in ("relu", "leaky_relu"):
+            assume(np.abs(layer.z).min() > 1e-3)
     result = glassnet.gradcheck(network, X, Y, loss=loss_name, weight_decay=weight_decay)
     assert result.max_error < 1e-6, (names, loss_name, result.errors)
     assert len(result.layer_errors()) == len(layers)
