@@ -314,3 +314,33 @@ def test_digits_reach_97_percent_test_accuracy():
     accuracy = np.mean(network.predict(X_test) == y_test)
     assert accuracy >= 0.97, accuracy
     assert math.isclose(evaluate(network, X_test, y_test)["accuracy"], accuracy)
+
+
+def test_schedule_sets_the_learning_rate_of_each_epoch():
+    data = datasets.xor(40, seed=0)
+    history = classifier().fit(
+        data.X,
+        data.y,
+        epochs=5,
+        learning_rate=0.4,
+        schedule=glassnet.schedules.StepDecay(step_size=2, gamma=0.5),
+    )
+    assert history["learning_rate"] == [0.4, 0.4, 0.2, 0.2, 0.1]
+
+
+def test_clip_norm_caps_every_update():
+    # With plain SGD one step moves the parameters by eta * g, whose global norm clipping caps.
+    people = datasets.gender()
+    network = Network([Dense(2, 3, "tanh"), Dense(3, 1)], seed=0, dtype="float64")
+    before = np.concatenate([p.ravel() for p in network.parameters()])
+    network.fit(
+        people.X * 10,
+        people.y,
+        learning_rate=0.1,
+        epochs=1,
+        batch_size=None,
+        clip_norm=0.01,
+        metrics=(),
+    )
+    after = np.concatenate([p.ravel() for p in network.parameters()])
+    assert np.linalg.norm(after - before) == pytest.approx(0.1 * 0.01, rel=1e-9)
