@@ -123,6 +123,56 @@ def test_inspect_shows_architecture_preprocessing_and_training(trained):
     )
     assert summary["n_parameters"] == 33
     assert summary["classes"] == ["cat", "dog"]
+    assert summary["feature_names"] == ["weight", "ears"]
+    assert summary["target_name"] == "species"
+
+
+def test_inspect_shows_the_column_names(trained):
+    folder, _ = trained
+    text = succeeded(glassnet("inspect", "pets.safetensors", cwd=folder)).stdout
+    assert "Inputs: 2 columns, by name: weight, ears" in text
+    assert "Target: column 'species'" in text
+    # the standardisation table names its rows by column
+    assert any(line.split()[:1] == ["weight"] for line in text.splitlines())
+    assert "column 1" not in text
+
+
+def shuffled_pets(folder, name):
+    """``pets.csv`` with its columns reordered and an id column added: species, id, ears,
+    weight."""
+    with open(folder / "pets.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    write_csv(
+        folder / name,
+        ["species", "id", "ears", "weight"],
+        [[row["species"], str(i), row["ears"], row["weight"]] for i, row in enumerate(rows)],
+    )
+
+
+def test_columns_are_matched_by_name_in_any_order(trained):
+    folder, _ = trained
+    shuffled_pets(folder, "shuffled.csv")
+    for command, option in [("evaluate", "--json"), ("predict", "--proba")]:
+        original = succeeded(
+            glassnet(command, "pets.safetensors", "pets.csv", "-t", "species", option, cwd=folder)
+        ).stdout
+        # Without --target both take the column the model was trained to predict.
+        shuffled = succeeded(
+            glassnet(command, "pets.safetensors", "shuffled.csv", option, cwd=folder)
+        ).stdout
+        assert shuffled == original
+        explicit = succeeded(
+            glassnet(
+                command, "pets.safetensors", "shuffled.csv", "-t", "species", option, cwd=folder
+            )
+        ).stdout
+        assert explicit == original
+        if command == "evaluate":
+            assert json.loads(shuffled)["accuracy"] >= 0.95
+    # A boundary plot takes its columns by name too, and its label column from the model.
+    plot = ["plot", "pets.safetensors", "-k", "boundary", "--data", "shuffled.csv"]
+    succeeded(glassnet(*plot, "-o", "shuffled.png", cwd=folder))
+    assert_png(folder / "shuffled.png")
 
 
 def test_evaluate_as_json_and_as_a_table(trained):
@@ -173,6 +223,7 @@ def test_explain_standardises_the_input_and_maps_the_label(trained):
         glassnet("explain", "pets.safetensors", "--input", "4,-1", "--target", "dog", cwd=folder)
     ).stdout
     assert "standardises its inputs" in text
+    assert "input x = [4, -1] (weight = 4, ears = -1)" in text
     assert "Target 'dog' is class index 1 of [cat, dog]" in text
     assert "Forward" in text and "Backward" in text and "dL/dW^(1)" in text
     text = succeeded(glassnet("explain", "pets.safetensors", "--input", "4,-1", cwd=folder)).stdout
@@ -340,6 +391,10 @@ def workspace(trained, tmp_path):
     folder, _ = trained
     model = (folder / "pets.safetensors").read_bytes()
     (tmp_path / "model.st").write_bytes(model)
+    # A model written before files recorded column names: it takes columns by position.
+    arrays, metadata = safetensors.load(folder / "pets.safetensors")
+    del metadata["feature_names"], metadata["target_name"]
+    safetensors.save(tmp_path / "legacy.st", arrays, metadata)
     (tmp_path / "truncated.st").write_bytes(model[: len(model) // 2])
     (tmp_path / "corrupted.st").write_bytes(model[:8] + b"[" + model[9:])
     safetensors.save(tmp_path / "foreign.st", {"w": np.zeros(3, dtype=np.float32)})
@@ -364,6 +419,11 @@ def workspace(trained, tmp_path):
         tmp_path / "wide.csv",
         ["weight", "ears", "tail", "species"],
         [["4", "-1", "2", "cat"], ["30", "1", "9", "dog"]],
+    )
+    write_csv(
+        tmp_path / "no-ears.csv",
+        ["id", "species", "weight"],
+        [["a", "cat", "4"], ["b", "dog", "30"]],
     )
     write_csv(
         tmp_path / "numbers.csv",
@@ -404,13 +464,24 @@ MISTAKES = [
             "foreign.st: not a glassnet model file", "n.png"),
     mistake("a CSV file as the model", ["inspect", "pets.csv"], 1,
             "pets.csv: not a safetensors file"),
-    mistake("columns do not match the model",
-            ["predict", "model.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
+    mistake("columns do not match an unnamed model",
+            ["predict", "legacy.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
             "the model takes 2 feature columns, the file has 3", "p.csv"),
-    mistake("the target left among the inputs", ["predict", "model.st", "pets.csv", "-o", "p.csv"],
-            1, "leave the target column out with --target COLUMN", "p.csv"),
+    mistake("the target left among an unnamed model's inputs",
+            ["predict", "legacy.st", "pets.csv", "-o", "p.csv"], 1,
+            "leave the target column out with --target COLUMN", "p.csv"),
+    mistake("a feature column missing for predict",
+            ["predict", "model.st", "no-ears.csv", "-o", "p.csv"], 1,
+            "no-ears.csv: missing feature column 'ears'", "p.csv"),
+    mistake("a feature column missing for evaluate", ["evaluate", "model.st", "no-ears.csv"], 1,
+            "no-ears.csv: missing feature column 'ears'"),
+    mistake("a feature column missing for a boundary plot",
+            ["plot", "model.st", "-k", "boundary", "--data", "no-ears.csv", "-o", "b.png"], 1,
+            "no-ears.csv: missing feature column 'ears'", "b.png"),
+    mistake("no target for an unnamed model", ["evaluate", "legacy.st", "pets.csv"], 2,
+            "--target COLUMN is required: legacy.st does not record the column it predicts"),
     mistake("a label the model does not know",
-            ["evaluate", "model.st", "numbers.csv", "-t", "y"], 1, "is not a class of the model"),
+            ["evaluate", "legacy.st", "numbers.csv", "-t", "y"], 1, "is not a class of the model"),
     mistake("model in a missing folder", ["train", "pets.csv", "-t", "species", "-o", "no/m.st"],
             2, "folder 'no' does not exist", "no"),
     mistake("predictions in a missing folder",

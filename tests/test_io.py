@@ -159,6 +159,42 @@ def test_classes_and_scaler_set_by_hand_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), network.predict_proba(X), strict=True)
 
 
+def test_feature_and_target_names_round_trip(tmp_path):
+    network = regressor()
+    path = tmp_path / "model.safetensors"
+    io.save(network, path)
+    assert (io.load(path).feature_names, io.load(path).target_name) == (None, None)
+
+    network.feature_names = ("height (cm)", "weight", "âge")
+    network.target_name = "price"
+    io.save(network, path)
+    loaded = io.load(path)
+
+    assert loaded.feature_names == ("height (cm)", "weight", "âge")
+    assert loaded.target_name == "price"
+    summary = io.inspect(path)
+    assert summary["feature_names"] == ["height (cm)", "weight", "âge"]
+    assert summary["target_name"] == "price"
+
+
+@pytest.mark.parametrize(
+    ("names", "fragment"),
+    [
+        (("a", "b"), "must hold 3 names, one per input, got 2"),
+        (("a", "b", 3), "must be a list of strings"),
+        (("a", "b", "a"), "must be distinct"),
+        ("abc", "must be a list of strings"),
+    ],
+)
+def test_bad_feature_names_are_not_saved(tmp_path, names, fragment):
+    network = regressor()
+    network.feature_names = names
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ValueError, match=f"cannot save: network.feature_names {fragment}"):
+        io.save(network, path)
+    assert not path.exists()
+
+
 def test_history_round_trips(tmp_path):
     network = regressor()
     X, Y = regression_data()
@@ -740,6 +776,26 @@ CASES = {
         _set("history", '{"metrics": {"loss": "low"}}'),
         ["metadata 'history' must be a JSON object"],
     ),
+    "feature-names-too-few": (
+        _set("feature_names", '["x"]'),
+        ["metadata 'feature_names' must hold 2 names, one per input, got 1"],
+    ),
+    "feature-names-not-strings": (
+        _set("feature_names", '["x", 2]'),
+        ["metadata 'feature_names' must be a list of strings, got [\"x\", 2]"],
+    ),
+    "feature-names-not-a-list": (
+        _set("feature_names", '"x,y"'),
+        ["metadata 'feature_names' must be a list of strings"],
+    ),
+    "feature-names-repeated": (
+        _set("feature_names", '["x", "x"]'),
+        ["metadata 'feature_names' must be distinct"],
+    ),
+    "feature-names-bad-json": (
+        _set("feature_names", "[x, y]"),
+        ["bad JSON in metadata 'feature_names'"],
+    ),
     "history-bad-best-epoch": (
         _set("history", '{"metrics": {}, "best_epoch": -2}'),
         ["'best_epoch' (an integer or null)"],
@@ -755,7 +811,15 @@ def test_inconsistent_files_are_refused(tmp_path, model_file, case):
 
 
 @pytest.mark.parametrize(
-    "case", ["newer-version", "other-format", "bad-config-json", "unknown-layer", "one-class"]
+    "case",
+    [
+        "newer-version",
+        "other-format",
+        "bad-config-json",
+        "unknown-layer",
+        "one-class",
+        "feature-names-too-few",
+    ],
 )
 def test_inspect_refuses_bad_headers_too(tmp_path, model_file, case):
     change, fragments = CASES[case]

@@ -49,6 +49,9 @@ EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 #: A numeric target with at most this many distinct integer values is taken as class labels.
 MAX_CLASSES = 20
 
+#: inspect lists at most this many input names (and standardisation rows).
+MAX_NAMES_SHOWN = 20
+
 #: Below this many rows, no validation data is held out unless --validation-split asks for it.
 MIN_ROWS_FOR_VALIDATION = 20
 
@@ -339,7 +342,7 @@ def train(
       glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
     """
     # 1. the data, and what kind of target it has
-    X, raw_target, where = _training_data(data, target, dataset, seed)
+    X, raw_target, where, feature_names, target_name = _training_data(data, target, dataset, seed)
     y, classes = _labels_or_values(raw_target, where)
 
     # 2. the network and its loss
@@ -353,6 +356,8 @@ def train(
         n_features = size
     layers.append(Dense(n_features, n_out, output_activation))
     network = Network(layers, seed=seed, dtype=dtype)
+    # Later commands take the CSV columns by these names, in whatever order a file has them.
+    network.feature_names, network.target_name = feature_names, target_name
     if classes is not None and loss not in _CROSS_ENTROPIES:
         network.classes = classes  # fit sets it for cross-entropies; mse trains on indices
 
@@ -423,21 +428,28 @@ def train(
 @cli.command("evaluate")
 @click.argument("model", type=_MODEL)
 @click.argument("data", type=_CSV)
-@click.option("--target", "-t", required=True, metavar="COLUMN", help="The column to compare with.")
+@click.option(
+    "--target",
+    "-t",
+    metavar="COLUMN",
+    help="The column to compare with (default: the model's target, when it records one).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @_reports_errors
 def evaluate_command(model, data, target, as_json) -> None:
     """Score MODEL on labelled data.
 
     Accuracy, loss and the confusion matrix for a classifier; MSE, MAE and R² for a regression.
+    A model that records its column names takes its inputs from DATA.csv by name, in any order;
+    the other columns (an id, say) are ignored, but must hold numbers.
 
     \b
     Example:
       glassnet evaluate people.safetensors test.csv --target gender --json
     """
     network = model_io.load(model)
-    table = datasets.read_csv(data, target)
-    X = _model_inputs(network, table)
+    target = _target_for(network, model, target)
+    X, table = _model_inputs(network, data, target)
     where = f"{data}, column {target!r}"
     if network.classes is not None:
         y = _labels_for_model(network, table.target, where)
@@ -504,14 +516,17 @@ def evaluate_command(model, data, target, as_json) -> None:
     "--target",
     "-t",
     metavar="COLUMN",
-    help="A column of DATA.csv to leave out of the inputs (such as the training target).",
+    help="A column of DATA.csv to leave out of the inputs (default: the model's target).",
 )
 @_reports_errors
 def predict(model, data, out, proba, target) -> None:
     """Predict one row of output per row of DATA.csv, as CSV.
 
-    The columns of DATA.csv are the model's inputs, in the order used for training. A
-    classifier answers with the labels it was trained on; --proba adds their probabilities.
+    A model that records its column names takes its inputs from DATA.csv by name, in any
+    order; the other columns (an id, the target) are ignored, but must hold numbers, except the
+    target column. An older model takes every column but --target, in the order used for
+    training. A classifier answers with the labels it was trained on; --proba adds their
+    probabilities.
 
     \b
     Example:
@@ -521,16 +536,17 @@ def predict(model, data, out, proba, target) -> None:
     if proba and network.classes is None:
         raise click.UsageError(f"--proba needs a classifier, but {model} is a regression model")
     try:
-        table = datasets.read_csv(data, target)
+        X, _ = _model_inputs(network, data, target)
     except ValueError as error:
+        header = _header_names(data)
         hint = ""
-        if target is None and _header_width(data) == network.n_in + 1:
+        one_more = header is not None and len(header) == network.n_in + 1
+        if network.feature_names is None and target is None and one_more:
             hint = (
                 f" (the model takes {network.n_in} columns, the file has one more: leave the "
                 "target column out with --target COLUMN)"
             )
         raise Failure(f"{error}{hint}") from None
-    X = _model_inputs(network, table)
     header = ["prediction"]
     if network.classes is not None:
         rows = [[_text(label)] for label in network.predict(X).tolist()]
@@ -560,7 +576,7 @@ def predict(model, data, out, proba, target) -> None:
     required=True,
     callback=_numbers,
     metavar="X1,X2,...",
-    help="One sample's features, comma-separated, in the model's column order.",
+    help="One sample's features, comma-separated, in the model's column order (see inspect).",
 )
 @click.option(
     "--target",
@@ -587,7 +603,13 @@ def explain(model, values, target, as_json) -> None:
             f"{model} takes {network.n_in} features, got {len(values)}: {values.tolist()}",
             param_hint="'--input'",
         )
-    notes = [f"Model {_architecture(network)} from {model}; input x = {_numbers_text(values)}"]
+    named = ""
+    if network.feature_names is not None:
+        pairs = zip(network.feature_names, values.tolist(), strict=True)
+        named = " (" + ", ".join(f"{name} = {value:.4g}" for name, value in pairs) + ")"
+    notes = [
+        f"Model {_architecture(network)} from {model}; input x = {_numbers_text(values)}{named}"
+    ]
     x = values.reshape(1, -1)
     if network.scaler is not None:
         x = network.scaler.transform(x)
@@ -677,17 +699,29 @@ def inspect(model, as_json) -> None:
         stdout.print(f"Task: classifier, {len(network.classes)} classes: {classes}")
     else:
         stdout.print(f"Task: regression, {network.n_out} output(s)")
+    if network.feature_names is not None:
+        shown = ", ".join(network.feature_names[:MAX_NAMES_SHOWN])
+        if network.n_in > MAX_NAMES_SHOWN:
+            shown += f", ... ({network.n_in - MAX_NAMES_SHOWN} more)"
+        stdout.print(f"Inputs: {network.n_in} columns, by name: {shown}")
+    else:
+        stdout.print(f"Inputs: {network.n_in} columns, by position (no names stored)")
+    if network.target_name is not None:
+        stdout.print(f"Target: column {network.target_name!r}")
     if network.scaler is not None:
         stdout.print("Preprocessing: inputs standardised, x' = (x - mean) / scale")
-        if network.n_in <= 20:
+        if network.n_in <= MAX_NAMES_SHOWN:
             scaler = Table(show_header=True, box=None, padding=(0, 2))
             scaler.add_column("  feature")
             scaler.add_column("mean", justify="right")
             scaler.add_column("scale", justify="right")
-            for index, (mean, scale) in enumerate(
-                zip(network.scaler.mean, network.scaler.scale, strict=True), start=1
+            names = network.feature_names or [
+                f"column {index}" for index in range(1, network.n_in + 1)
+            ]
+            for name, mean, scale in zip(
+                names, network.scaler.mean, network.scaler.scale, strict=True
             ):
-                scaler.add_row(f"  column {index}", f"{mean:.6g}", f"{scale:.6g}")
+                scaler.add_row(f"  {name}", f"{mean:.6g}", f"{scale:.6g}")
             stdout.print(scaler)
     else:
         stdout.print("Preprocessing: none")
@@ -722,7 +756,9 @@ def inspect(model, as_json) -> None:
     help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms.",
 )
 @click.option("--data", type=_CSV, help="The points of a decision boundary.")
-@click.option("--target", "-t", metavar="COLUMN", help="Their label column.")
+@click.option(
+    "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
+)
 @click.option(
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
@@ -735,8 +771,8 @@ def plot(model, kind, data, target, out) -> None:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
     """
-    if kind == "boundary" and (data is None or target is None):
-        raise click.UsageError("--kind boundary needs --data DATA.csv and --target COLUMN")
+    if kind == "boundary" and data is None:
+        raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
@@ -755,10 +791,11 @@ def plot(model, kind, data, target, out) -> None:
                 f"{'classifier' if network.classes is not None else 'regression model'} "
                 f"with {network.n_in} inputs"
             )
-        table = datasets.read_csv(data, target)
-        X = _model_inputs(network, table)
+        target = _target_for(network, model, target)
+        X, table = _model_inputs(network, data, target)
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
-        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
+        names = network.feature_names or table.feature_names
+        plots.decision_boundary(network, X, y, out, feature_names=names)
     click.echo(f"Saved the {kind} plot to {out}")
 
 
@@ -828,9 +865,11 @@ class _Progress(Callback):
             self.bar.update(self.task, completed=epoch + 1, losses=text)
 
 
-def _training_data(data, target, dataset, seed) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(X, raw target, where)`` from a CSV file or a built-in dataset; ``where`` names the
-    target's source for messages."""
+def _training_data(
+    data, target, dataset, seed
+) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], str]:
+    """``(X, raw target, where, feature names, target name)`` from a CSV file or a built-in
+    dataset; ``where`` names the target's source for messages."""
     if dataset is not None and (data is not None or target is not None):
         raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and data is None:
@@ -839,14 +878,16 @@ def _training_data(data, target, dataset, seed) -> tuple[np.ndarray, np.ndarray,
         raise click.UsageError(f"--target COLUMN is required to train on {data}")
     if dataset is None:
         table = datasets.read_csv(data, target)
-        return table.features, table.target, f"{data}, column {target!r}"
+        where = f"{data}, column {target!r}"
+        return table.features, table.target, where, table.feature_names, target
     generator = datasets.GENERATORS[dataset]
     # The tutorial's four people are fixed; every other dataset is drawn from the seed.
     source = generator(seed=seed) if "seed" in signature(generator).parameters else generator()
     labels = source.y
     if source.label_names is not None:
         labels = np.array(source.label_names)[source.y]  # "F" and "M" rather than 1 and 0
-    return source.X, labels, f"dataset {dataset!r}"
+    where = f"dataset {dataset!r}"
+    return source.X, labels, where, tuple(source.feature_names), source.target_name
 
 
 def _labels_or_values(raw, where: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -929,25 +970,77 @@ def _split_rows(n_rows: int, labels, fraction: float, seed: int):
     return np.setdiff1d(np.arange(n_rows), validation), validation
 
 
-def _model_inputs(network, table) -> np.ndarray:
-    """The table's features, checked against the number of inputs the model takes."""
-    n_columns = table.features.shape[1]
-    if n_columns != network.n_in:
-        names = ", ".join(table.feature_names)
-        raise Failure(
-            f"{table.path}: the model takes {network.n_in} feature columns, the file has "
-            f"{n_columns} ({names})"
+def _target_for(network, model, target: str | None) -> str:
+    """The label column: ``--target`` when given, else the one the model was trained on."""
+    if target is not None:
+        return target
+    if network.target_name is None:
+        raise click.UsageError(
+            f"--target COLUMN is required: {model} does not record the column it predicts"
         )
-    return table.features
+    return network.target_name
 
 
-def _header_width(path) -> int | None:
-    """The number of columns in the first line of the CSV file at ``path``, if it can be read."""
+def _model_inputs(network, data, target: str | None = None):
+    """``(X, table)``: the model's input columns from the CSV file ``data``, and the table read.
+
+    A model that records its ``feature_names`` takes its columns by name, in its own order,
+    wherever they are in the file; any other column is ignored, but ``read_csv`` still requires
+    it to hold numbers unless it is the target: ``target``, or else the model's ``target_name``
+    when the file has that column. A model without names (an older file) takes every column but
+    ``target``, by position.
+
+    Returns X ``(n_rows, n_in)`` and the CsvTable.
+    """
+    names = network.feature_names
+    if names is None:
+        table = datasets.read_csv(data, target)
+        n_columns = table.features.shape[1]
+        if n_columns != network.n_in:
+            raise Failure(
+                f"{table.path}: the model takes {network.n_in} feature columns, the file has "
+                f"{n_columns} ({', '.join(table.feature_names)})"
+            )
+        return table.features, table
+    # Check the header first, so that a missing column is the error, not a text cell elsewhere.
+    header = _header_names(data)
+    if header is not None:
+        _check_columns(network, data, [name for name in header if name != target], target)
+    if target is None and network.target_name in (header or ()):
+        target = network.target_name
+    table = datasets.read_csv(data, target)
+    _check_columns(network, data, table.feature_names, target)
+    index = {name: column for column, name in enumerate(table.feature_names)}
+    return table.features[:, [index[name] for name in names]], table
+
+
+def _check_columns(network, data, available, target: str | None) -> None:
+    """Raise naming the file and every feature column of the model that ``available`` lacks."""
+    available = set(available)
+    missing = [name for name in network.feature_names if name not in available]
+    if not missing:
+        return
+    listed = ", ".join(repr(name) for name in missing)
+    hint = f" ({target!r} is the target column)" if target in missing else ""
+    raise Failure(
+        f"{data}: missing feature column{'s' if len(missing) > 1 else ''} {listed}{hint}; "
+        f"the model takes {', '.join(network.feature_names)}"
+    )
+
+
+def _header_names(path) -> list[str] | None:
+    """The column names in the header of the CSV file at ``path``, or None if it cannot be read.
+
+    Read as ``read_csv`` reads it: cells stripped, blank lines skipped, a byte-order mark dropped.
+    """
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            return len(next(csv.reader(handle), []))
+            for cells in csv.reader(handle):
+                if "".join(cells).strip() or len(cells) > 1:
+                    return [cell.strip() for cell in cells]
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
+    return None
 
 
 def _labels_for_model(network, raw, where: str) -> np.ndarray:

@@ -13,6 +13,8 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "classes_dtype"         their NumPy dtype ("<U6", "<i8", ...), so they come back
                                        exactly: strings as strings, ints as ints
                "scaler"                "Standardizer", with the scaler arrays
+               "feature_names"         JSON list of the n_in input columns' names, when known
+               "target_name"           the predicted column's name, when known
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
                "history"               JSON of History.to_dict(): what training recorded
 
@@ -52,9 +54,9 @@ _MAX_LABEL_CHARS = 65_536
 def save(network: Network, path, *, include_optimizer: bool = False) -> None:
     """Write ``network`` to ``path`` as a glassnet model file, atomically.
 
-    Stores the config, every weight, the classes and scaler when set, the training history
-    when there is one and, with ``include_optimizer=True``, the optimizer and its state, so that
-    training can resume exactly where it stopped.
+    Stores the config, every weight, the classes, scaler, feature names and target name when
+    set, the training history when there is one and, with ``include_optimizer=True``, the
+    optimizer and its state, so that training can resume exactly where it stopped.
 
     Everything is checked before a byte is written: a network that ``load`` could not rebuild
     (a custom layer or activation without a registered name, non-finite weights, classes that do
@@ -81,6 +83,7 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
     if network.scaler is not None:
         metadata["scaler"] = _SCALER
         arrays.update(_scaler_arrays(network))
+    metadata.update(_names_metadata(network))
     optimizer = getattr(network, "optimizer", None)
     if include_optimizer and optimizer is not None:
         config, state = _optimizer_state(network, optimizer)
@@ -95,8 +98,9 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
 def load(path) -> Network:
     """Read the model file at ``path`` and return the network it holds, ready to predict.
 
-    Classes, scaler and history are restored when stored; a stored optimizer comes back bound
-    to the network's parameters with its state, as ``network.optimizer``. Raises
+    Classes, scaler, feature names, target name and history are restored when stored (the names
+    stay None in files without them); a stored optimizer comes back bound to the network's
+    parameters with its state, as ``network.optimizer``. Raises
     ``ModelFileError`` (a ``ValueError``) naming the path and the problem for any file that is
     not a valid glassnet model, ``FileNotFoundError`` when there is no file.
     """
@@ -131,6 +135,7 @@ def load(path) -> Network:
             network.scaler = Standardizer(arrays["scaler.mean"], arrays["scaler.scale"])
         except ValueError as error:
             raise ModelFileError(f"{path}: invalid scaler: {error}") from None
+    network.feature_names, network.target_name = _load_names(path, metadata, network.n_in)
     if optimizer is not None:
         _load_optimizer_state(path, optimizer, arrays)
         network.optimizer = optimizer
@@ -144,10 +149,11 @@ def inspect(path) -> dict:
 
     Returns a dict with ``path``, ``format_version``, ``glassnet_version``, ``config``,
     ``n_in``, ``n_out``, ``n_parameters``, ``dtype``, ``classes`` (a list, or None), ``scaler``
-    (True when stored), ``optimizer`` (its config, or None) and ``history`` (None, or
-    ``{"epochs", "best_epoch", "final"}`` where ``final`` maps each recorded metric to its last
-    value). Raises like ``load`` for a file that is not a glassnet model; the weights themselves
-    are checked only by ``load``.
+    (True when stored), ``feature_names`` (a list, or None), ``target_name`` (or None),
+    ``optimizer`` (its config, or None) and ``history`` (None, or ``{"epochs", "best_epoch",
+    "final"}`` where ``final`` maps each recorded metric to its last value). Raises like
+    ``load`` for a file that is not a glassnet model; the weights themselves are checked only by
+    ``load``.
     """
     path = Path(path)
     metadata = st.read_metadata(path)
@@ -158,6 +164,7 @@ def inspect(path) -> dict:
     classes = None
     if "classes" in metadata or "classes_dtype" in metadata:
         classes = _load_classes(path, metadata, n_out).tolist()
+    feature_names, target_name = _load_names(path, metadata, layers[0].n_in)
     history = None
     if "history" in metadata:
         recorded = _load_history(path, _json_field(path, metadata, "history"))
@@ -178,6 +185,8 @@ def inspect(path) -> dict:
         "n_parameters": n_parameters,
         "classes": classes,
         "scaler": _has_scaler(path, metadata),
+        "feature_names": list(feature_names) if feature_names is not None else None,
+        "target_name": target_name,
         "optimizer": optimizer,
         "history": history,
     }
@@ -253,6 +262,23 @@ def _scaler_arrays(network: Network) -> dict[str, np.ndarray]:
             f"takes {network.n_in}"
         )
     return {"scaler.mean": checked.mean, "scaler.scale": checked.scale}
+
+
+def _names_metadata(network: Network) -> dict[str, str]:
+    """The ``feature_names`` and ``target_name`` entries, for those that are set."""
+    metadata = {}
+    if network.feature_names is not None:
+        problem = _feature_names_problem(network.feature_names, network.n_in)
+        if problem:
+            raise ValueError(f"cannot save: network.feature_names {problem}")
+        metadata["feature_names"] = json.dumps(list(network.feature_names), ensure_ascii=False)
+    if network.target_name is not None:
+        if not isinstance(network.target_name, str):
+            raise ValueError(
+                f"cannot save: network.target_name must be a string, got {network.target_name!r}"
+            )
+        metadata["target_name"] = network.target_name
+    return metadata
 
 
 def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.ndarray]]:
@@ -436,6 +462,39 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
     if problem:
         raise ModelFileError(f"{path}: metadata 'classes' {problem}")
     return classes
+
+
+def _load_names(path: Path, metadata: dict[str, str], n_in: int):
+    """``(feature names as a tuple, target name)``; each is None when the file has no entry."""
+    feature_names = None
+    if "feature_names" in metadata:
+        values = _json_field(path, metadata, "feature_names")
+        problem = _feature_names_problem(values, n_in)
+        if problem:
+            raise ModelFileError(f"{path}: metadata 'feature_names' {problem}")
+        feature_names = tuple(values)
+    # Metadata values are always strings in safetensors; a missing key means "not known".
+    return feature_names, metadata.get("target_name")
+
+
+def _feature_names_problem(names, n_in: int) -> str | None:
+    """Why ``names`` cannot name the inputs of a network with ``n_in`` inputs, or None."""
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+        return f"must be a list of strings, got {_brief(_jsonable(names))}"
+    if len(names) != n_in:
+        return f"must hold {n_in} names, one per input, got {len(names)}: {_brief(list(names))}"
+    if len(set(names)) != len(names):
+        return f"must be distinct, got {_brief(list(names))}"
+    return None
+
+
+def _jsonable(value):
+    """``value`` itself when JSON can write it, else its repr, for a message."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
 
 
 def _too_wide(dtype: np.dtype) -> bool:

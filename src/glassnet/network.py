@@ -35,6 +35,10 @@ class Network:
         dtype: ``"float32"`` (default, fast) or ``"float64"`` (for gradient checks); the network
             keeps every array in it.
 
+    Attributes:
+        feature_names: the names of the input columns, in input order, or None when unknown.
+        target_name: the name of the column the network predicts, or None when unknown.
+
     Example, the tutorial's 2-2-1 network::
 
         net = Network([Dense(2, 2, "sigmoid"), Dense(2, 1, "sigmoid")], seed=0)
@@ -57,6 +61,8 @@ class Network:
         self.seed = seed
         self.classes: np.ndarray | None = None
         self.scaler = None
+        self.feature_names: tuple[str, ...] | None = None
+        self.target_name: str | None = None
         self.optimizer = None
         self.history = None
         rng = np.random.default_rng(seed)
