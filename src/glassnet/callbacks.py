@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from glassnet._checks import non_negative_float, positive_int
+
 
 class History:
     """What training recorded, epoch by epoch.
@@ -98,8 +100,6 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         restore_best_weights: bool = True,
     ):
-        from glassnet._checks import non_negative_float, positive_int
-
         self.monitor = monitor
         self.patience = positive_int(patience, "patience")
         self.min_delta = non_negative_float(min_delta, "min_delta")
@@ -138,8 +138,6 @@ class EpochLogger(Callback):
     """Print the tutorial's ``Epoch 10 loss: 0.123`` line every ``every`` epochs (0-based)."""
 
     def __init__(self, every: int = 10, stream=None):
-        from glassnet._checks import positive_int
-
         self.every = positive_int(every, "print_every")
         self.stream = stream
 

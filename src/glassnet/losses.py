@@ -17,6 +17,7 @@ from glassnet import activations as _activations
 from glassnet._checks import numeric_array
 from glassnet._registry import lookup
 from glassnet._rows import row_max
+from glassnet.preprocessing import one_hot
 
 
 class Loss:
@@ -167,9 +168,7 @@ class CrossEntropy(Loss):
                     f"cross_entropy class indices must be integers in [0, {n_outputs - 1}], "
                     f"got values from {y.min()} to {y.max()}"
                 )
-            one_hot = np.zeros((len(y), n_outputs), dtype=dtype)
-            one_hot[np.arange(len(y)), y.astype(np.intp)] = 1
-            return one_hot
+            return one_hot(y.astype(np.intp), n_outputs, dtype)
         return super().prepare_targets(y, n_outputs, dtype)
 
     def residual(self, y_true, z, a, activation):
