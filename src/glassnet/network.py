@@ -36,8 +36,11 @@ class Network:
             keeps every array in it.
 
     Attributes:
+        classes: a classifier's labels, in the user's own values (set by ``fit``), or None.
+        scaler: the ``Standardizer`` applied by ``predict`` (set by ``fit(standardize=True)``).
         feature_names: the names of the input columns, in input order, or None when unknown.
         target_name: the name of the column the network predicts, or None when unknown.
+        optimizer, history: the optimizer and ``History`` of the last ``fit``, or None.
 
     Example, the tutorial's 2-2-1 network::
 
