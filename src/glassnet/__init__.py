@@ -7,7 +7,15 @@ for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save``
 
 import importlib
 
-from glassnet import activations, initializers, losses, optimizers, preprocessing, schedules
+from glassnet import (
+    activations,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    preprocessing,
+    schedules,
+)
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
 from glassnet.layers import Dense, Dropout
@@ -34,7 +42,7 @@ def load(path) -> Network:
 
 # Modules that the engine does not need are imported on first use, so that ``import glassnet``
 # costs little more than ``import numpy``.
-_LAZY_MODULES = ("datasets", "metrics", "io", "explain", "plots")
+_LAZY_MODULES = ("datasets", "io", "explain", "plots")
 
 
 def __getattr__(name):

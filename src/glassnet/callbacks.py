@@ -36,6 +36,10 @@ class History:
         for key, value in logs.items():
             self.metrics.setdefault(key, []).append(float(value))
 
+    def last(self) -> dict[str, float]:
+        """The last epoch's recorded values (empty before the first epoch)."""
+        return {key: values[-1] for key, values in self.metrics.items() if values}
+
     @property
     def epochs(self) -> int:
         """How many epochs were recorded."""

@@ -36,9 +36,21 @@ def r2_score(y_true, y_pred) -> float:
     y_true = y_true.reshape(len(y_true), -1).astype(np.float64)
     y_pred = y_pred.reshape(len(y_pred), -1).astype(np.float64)
     ss_res = np.sum((y_true - y_pred) ** 2, axis=0)
-    ss_tot = np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0)
-    safe_tot = np.where(ss_tot > 0, ss_tot, 1.0)
-    scores = np.where(ss_tot > 0, 1 - ss_res / safe_tot, np.where(ss_res == 0, 1.0, 0.0))
+    return r2_from_sums(ss_res, total_sum_of_squares(y_true))
+
+
+def total_sum_of_squares(y) -> np.ndarray:
+    """``SS_tot = sum_i (y_i - mean(y))^2`` of each column of ``y (n_samples, n_outputs)``."""
+    return np.sum((y - y.mean(axis=0)) ** 2, axis=0, dtype=np.float64)
+
+
+def r2_from_sums(ss_residual, ss_total) -> float:
+    """R² from the per-output sums ``SS_res`` and ``SS_tot``, averaged over outputs."""
+    ss_residual = np.broadcast_to(np.asarray(ss_residual, dtype=np.float64), ss_total.shape)
+    safe_total = np.where(ss_total > 0, ss_total, 1.0)
+    scores = np.where(
+        ss_total > 0, 1 - ss_residual / safe_total, np.where(ss_residual == 0, 1.0, 0.0)
+    )
     return float(np.mean(scores))
 
 

@@ -125,11 +125,7 @@ class Network:
         label values; otherwise the network's outputs ``(n_samples, n_out)``.
         """
         output = self.predict_output(X)
-        if self.classes is None:
-            return output
-        if self.n_out == 1:
-            return self.classes[(output[:, 0] >= 0.5).astype(np.intp)]
-        return self.classes[row_argmax(output)]
+        return output if self.classes is None else self.classes[class_indices(output)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` of a classifier, in ``classes`` order."""
@@ -311,3 +307,11 @@ class Network:
             ]
         )
         return f"Network({sizes}, dtype={self.dtype.name})"
+
+
+def class_indices(output: np.ndarray) -> np.ndarray:
+    """The class each row of ``output (n_samples, n_out)`` stands for: ``output >= 0.5`` for a
+    single sigmoid unit (two classes), else the index of the largest output."""
+    if output.shape[1] == 1:
+        return (output[:, 0] >= 0.5).astype(np.intp)
+    return row_argmax(output)

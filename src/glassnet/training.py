@@ -28,8 +28,9 @@ from glassnet._checks import (
     positive_float,
     positive_int,
 )
-from glassnet._rows import row_argmax
 from glassnet.callbacks import EpochLogger, History, ProgressBar
+from glassnet.metrics import r2_from_sums, total_sum_of_squares
+from glassnet.network import class_indices
 from glassnet.preprocessing import LabelEncoder, Standardizer
 
 
@@ -181,7 +182,7 @@ def fit(
         n_samples if batch_size is None else min(positive_int(batch_size, "batch_size"), n_samples)
     )
     metric_names = _metric_names(metrics, network)
-    ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
+    ss_total = total_sum_of_squares(Y) if "r2" in metric_names else None
 
     optimizer.bind(network.parameters())
     network.optimizer = optimizer
@@ -211,7 +212,7 @@ def fit(
                 callback.on_epoch_begin(trainer, epoch)
             # 1. learning rate for this epoch
             if schedule is not None:
-                optimizer.learning_rate = schedule(epoch, initial_lr, history_last(history))
+                optimizer.learning_rate = schedule(epoch, initial_lr, history.last())
             # 2. shuffle
             if shuffle:
                 rng.shuffle(order)
@@ -261,11 +262,6 @@ def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
 
 
-def history_last(history: History) -> dict[str, float]:
-    """The last epoch's recorded values (empty before the first epoch)."""
-    return {key: values[-1] for key, values in history.metrics.items() if values}
-
-
 # -- helpers ---------------------------------------------------------------------------------------
 
 
@@ -296,8 +292,7 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
                     f"Y has {n_classes} classes but the network's output can tell {wanted} apart: "
                     f"give the last layer {n_classes} units"
                 )
-            if network.classes is None or refit:
-                network.classes = encoder.classes
+            network.classes = encoder.classes
         Y = LabelEncoder(network.classes).transform(Y)
     return network.check_targets(Y, loss, n_samples)
 
@@ -342,21 +337,9 @@ def _metric_names(metrics, network) -> tuple[str, ...]:
     return names
 
 
-def _total_sum_of_squares(Y) -> np.ndarray:
-    return np.sum((Y - Y.mean(axis=0)) ** 2, axis=0, dtype=np.float64)
-
-
-def _predicted_classes(output: np.ndarray) -> np.ndarray:
-    if output.shape[1] == 1:
-        return (output[:, 0] >= 0.5).astype(np.intp)
-    return row_argmax(output)
-
-
 def _accumulate(totals, metric_names, output, targets) -> None:
     if "accuracy" in metric_names:
-        totals["correct"] += int(
-            np.count_nonzero(_predicted_classes(output) == _predicted_classes(targets))
-        )
+        totals["correct"] += int(np.count_nonzero(class_indices(output) == class_indices(targets)))
     if "mae" in metric_names:
         totals["abs_error"] += float(np.abs(output - targets).sum())
     if "r2" in metric_names:
@@ -371,15 +354,8 @@ def _train_metrics(totals, metric_names, n_samples, n_outputs, ss_total) -> dict
     if "mae" in metric_names:
         logs["mae"] = totals["abs_error"] / (n_samples * n_outputs)
     if "r2" in metric_names:
-        logs["r2"] = _r2(totals["sq_error"], ss_total)
+        logs["r2"] = r2_from_sums(totals["sq_error"], ss_total)
     return logs
-
-
-def _r2(ss_residual, ss_total) -> float:
-    ss_residual = np.broadcast_to(np.asarray(ss_residual, dtype=np.float64), ss_total.shape)
-    safe = np.where(ss_total > 0, ss_total, 1.0)
-    scores = np.where(ss_total > 0, 1 - ss_residual / safe, np.where(ss_residual == 0, 1.0, 0.0))
-    return float(np.mean(scores))
 
 
 def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
@@ -389,6 +365,6 @@ def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
     totals = dict.fromkeys(("correct", "abs_error", "sq_error"), 0.0)
     _accumulate(totals, metric_names, output_layer.a, Y)
     logs = {"loss": value}
-    ss_total = _total_sum_of_squares(Y) if "r2" in metric_names else None
+    ss_total = total_sum_of_squares(Y) if "r2" in metric_names else None
     logs.update(_train_metrics(totals, metric_names, len(X), Y.shape[1], ss_total))
     return {prefix + key: val for key, val in logs.items()}
