@@ -610,9 +610,8 @@ def explain(model, values, target, as_json) -> None:
     notes = [
         f"Model {_architecture(network)} from {model}; input x = {_numbers_text(values)}{named}"
     ]
-    x = values.reshape(1, -1)
+    x = network.scale_inputs(network.check_inputs(values.reshape(1, -1)))
     if network.scaler is not None:
-        x = network.scaler.transform(x)
         notes.append(
             "The model standardises its inputs with the training data's mean and scale, so the "
             f"trace starts from a^(1) = (x - mean) / scale = {_numbers_text(x[0])}"

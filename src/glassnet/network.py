@@ -68,6 +68,7 @@ class Network:
         self.target_name: str | None = None
         self.optimizer = None
         self.history = None
+        self._scratch: dict[int, np.ndarray] = {}
         rng = np.random.default_rng(seed)
         n_features = layers[0].n_in
         for index, layer in enumerate(layers):
@@ -138,10 +139,14 @@ class Network:
 
     def predict_output(self, X) -> np.ndarray:
         """The raw network output ``(n_samples, n_out)``, after the input scaler if any."""
-        X = self.check_inputs(X)
+        return self.forward(self.scale_inputs(self.check_inputs(X)))  # new arrays, not buffers
+
+    def scale_inputs(self, X: np.ndarray) -> np.ndarray:
+        """Checked inputs after the network's ``scaler`` (if any), as one contiguous array of
+        the network's dtype: what the first layer sees."""
         if self.scaler is not None:
             X = self.scaler.transform(X).astype(self.dtype, copy=False)
-        return self.forward(X)  # in inference mode, forward returns new arrays
+        return np.ascontiguousarray(X)
 
     def feedforward(self, x) -> np.ndarray:
         """The tutorial's feedforward of one sample ``x`` of shape ``(n_in,)``: ``(n_out,)``."""
@@ -179,10 +184,15 @@ class Network:
     def add_penalty_gradients(self, weight_decay: float = 0.0, l1: float = 0.0) -> None:
         """Add the penalty's gradient ``λ W + l1 sign(W)`` to every weight gradient."""
         for weight, grad in self._weights_and_grads():
+            # Each term goes through a scratch array kept per weight: no allocation per batch.
+            scratch = self._scratch.get(id(weight))
+            if scratch is None:
+                scratch = self._scratch[id(weight)] = np.empty_like(weight)
             if weight_decay:
-                grad += weight_decay * weight
+                grad += np.multiply(weight, weight_decay, out=scratch)
             if l1:
-                grad += l1 * np.sign(weight)
+                np.sign(weight, out=scratch)
+                grad += np.multiply(scratch, l1, out=scratch)
 
     def _weights_and_grads(self):
         """The (parameter, gradient) pairs that regularisation touches: weights, not biases."""

@@ -170,7 +170,7 @@ def fit(
     Y = _encode_targets(network, Y, loss, len(X))
     if standardize:
         network.scaler = Standardizer().fit(X)
-    X = _scaled(network, X)
+    X = network.scale_inputs(X)
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_split:
@@ -257,7 +257,7 @@ def fit(
 def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding."""
     loss = losses.get(loss if loss is not None else _default_loss(network))
-    X = _scaled(network, network.check_inputs(X))
+    X = network.scale_inputs(network.check_inputs(X))
     Y = _encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
 
@@ -297,19 +297,12 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
     return network.check_targets(Y, loss, n_samples)
 
 
-def _scaled(network, X) -> np.ndarray:
-    """Checked inputs after the network's scaler, if any, as one contiguous array."""
-    if network.scaler is not None:
-        X = network.scaler.transform(X).astype(network.dtype, copy=False)
-    return np.ascontiguousarray(X)
-
-
 def _validation_arrays(network, validation_data, loss):
     try:
         X_val, Y_val = validation_data
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
-    X_val = _scaled(network, network.check_inputs(X_val, "X_val"))
+    X_val = network.scale_inputs(network.check_inputs(X_val, "X_val"))
     return X_val, _encode_targets(network, Y_val, loss, len(X_val), refit=False)
 
 
