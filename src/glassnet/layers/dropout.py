@@ -30,8 +30,10 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.mask = None
             return x
-        keep = self._rng.random(x.shape, dtype=self.dtype) >= self.rate
-        self.mask = keep.astype(self.dtype) * (1 / (1 - self.rate))
+        # u ~ U[0, 1) drawn into the mask's own buffer, then turned into [u >= rate] / (1 - rate)
+        self.mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", *x.shape))
+        np.greater_equal(self.mask, self.rate, out=self.mask)
+        self.mask *= 1 / (1 - self.rate)
         return np.multiply(x, self.mask, out=self._output("y", x, self.n_out, training))
 
     def backward(self, grad_output, need_input_grad=True):
