@@ -91,8 +91,8 @@ def explain(network, x, y, loss="mse") -> Trace:
     x = network.check_inputs(np.reshape(np.asarray(x), (1, -1)) if np.ndim(x) <= 1 else x, "x")
     if len(x) != 1:
         raise ValueError(f"explain traces one sample, got {len(x)} rows in x")
-    value, grads = network.loss_and_gradients(x, np.reshape(np.asarray(y), (1, -1)), loss=loss)
-    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
+    value, grads = network.loss_and_gradients(x, y_row, loss=loss)
 
     forward = [Step("a^(1)", "x", x[0].copy())]
     for number, layer in enumerate(network.layers, start=1):
@@ -107,7 +107,6 @@ def explain(network, x, y, loss="mse") -> Trace:
         )
     output = network.output_layer
     n_l = len(network.layers) + 1
-    y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
     loss_step = Step(
         "L", f"{loss.name}(y, a^({n_l}))  with y = {_array(y_row[0])}", np.array(value)
     )
@@ -126,18 +125,18 @@ def explain(network, x, y, loss="mse") -> Trace:
         backward.append(Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]))
         backward.append(Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]))
 
-    chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network, dense) else []
+    chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network) else []
     return Trace(forward=forward, loss=loss_step, backward=backward, chain=chain)
 
 
-def _tutorial_shaped(network, dense) -> bool:
-    """One hidden layer, one output unit, element-wise activations, no other layers."""
+def _tutorial_shaped(network) -> bool:
+    """Two Dense layers (one hidden), one output unit, element-wise activations, few weights."""
+    layers = network.layers
     return (
-        len(network.layers) == 2
-        and len(dense) == 2
+        len(layers) == 2
+        and all(isinstance(layer, Dense) and layer.activation.elementwise for layer in layers)
         and network.n_out == 1
-        and all(layer.activation.elementwise for layer in dense)
-        and network.n_in * dense[0].n_out <= 64
+        and network.n_in * layers[0].n_out <= 64
     )
 
 
