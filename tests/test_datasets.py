@@ -774,3 +774,13 @@ def test_module_imports_nothing_above_numpy():
         "numpy",
         "glassnet._checks",
     }
+
+
+def test_read_csv_header_reads_the_names_as_read_csv_does(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("\ufeff\n weight , height,gender\n133,65,F\nnot,even,read\n", encoding="utf-8")
+    assert datasets.read_csv_header(path) == ["weight", "height", "gender"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="the file is empty"):
+        datasets.read_csv_header(empty)

@@ -1028,18 +1028,12 @@ def _check_columns(network, data, available, target: str | None) -> None:
 
 
 def _header_names(path) -> list[str] | None:
-    """The column names in the header of the CSV file at ``path``, or None if it cannot be read.
-
-    Read as ``read_csv`` reads it: cells stripped, blank lines skipped, a byte-order mark dropped.
-    """
+    """The column names of the CSV file at ``path``, or None when it cannot be read (then
+    ``read_csv`` reports why)."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            for cells in csv.reader(handle):
-                if "".join(cells).strip() or len(cells) > 1:
-                    return [cell.strip() for cell in cells]
-    except (OSError, UnicodeDecodeError, csv.Error):
+        return datasets.read_csv_header(path)
+    except (OSError, ValueError):
         return None
-    return None
 
 
 def _labels_for_model(network, raw, where: str) -> np.ndarray:

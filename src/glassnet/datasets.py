@@ -360,17 +360,15 @@ def _existing_file(path, what: str) -> Path:
     return path
 
 
-def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Return ``(line number, stripped cells)`` for every non-blank row of a UTF-8 CSV file."""
+def _csv_rows(path: Path):
+    """Yield ``(line number, stripped cells)`` for every non-blank row of a UTF-8 CSV file."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             try:
-                return [
-                    (reader.line_num, [cell.strip() for cell in cells])
-                    for cells in reader
-                    if "".join(cells).strip() or len(cells) > 1
-                ]
+                for cells in reader:
+                    if "".join(cells).strip() or len(cells) > 1:
+                        yield reader.line_num, [cell.strip() for cell in cells]
             except csv.Error as error:
                 raise ValueError(f"{path}, line {reader.line_num}: {error}") from error
     except UnicodeDecodeError as error:
@@ -400,6 +398,15 @@ def _cell_number(cell: str, where: str) -> float:
     return value
 
 
+def read_csv_header(path) -> list[str]:
+    """The column names of the CSV file at ``path``, read as ``read_csv`` reads them, without
+    reading the rows below the header."""
+    path = _existing_file(path, "CSV file")
+    for _, names in _csv_rows(path):
+        return names
+    raise ValueError(f"{path}: the file is empty; expected a header row of column names")
+
+
 def read_csv(path, target: str | None = None) -> CsvTable:
     """Read a CSV file with a header row into numeric features and an optional target column.
 
@@ -413,7 +420,7 @@ def read_csv(path, target: str | None = None) -> CsvTable:
     path = _existing_file(path, "CSV file")
     if target is not None and not isinstance(target, str):
         raise TypeError(f"target must be a column name (str) or None, got {target!r}")
-    rows = _csv_rows(path)
+    rows = list(_csv_rows(path))
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row of column names")
     header_line, names = rows[0]
