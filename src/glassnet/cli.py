@@ -776,7 +776,7 @@ def plot(model, kind, data, target, out) -> None:
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
     if kind in ("loss", "gradients"):
-        history = getattr(network, "history", None)
+        history = network.history
         if history is None:
             raise Failure(f"{model} has no training history to plot")
         draw = plots.loss_curve if kind == "loss" else plots.gradient_norms

@@ -84,12 +84,12 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
         metadata["scaler"] = _SCALER
         arrays.update(_scaler_arrays(network))
     metadata.update(_names_metadata(network))
-    optimizer = getattr(network, "optimizer", None)
+    optimizer = network.optimizer
     if include_optimizer and optimizer is not None:
         config, state = _optimizer_state(network, optimizer)
         metadata["optimizer"] = config
         arrays.update({f"optimizer.{name}": array for name, array in state.items()})
-    history = getattr(network, "history", None)
+    history = network.history
     if history is not None:
         metadata["history"] = _history_json(history)
     st.save(path, arrays, metadata)
