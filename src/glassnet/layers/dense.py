@@ -91,7 +91,7 @@ class Dense(Layer):
         return self.a
 
     def backward(self, grad_output, need_input_grad=True):
-        delta = self._output("delta", grad_output, self.n_out, training=True)
+        delta = self._buffer("delta", len(grad_output), self.n_out)
         return self.backward_residual(
             self.activation.backward(grad_output, self.z, self.a, out=delta), need_input_grad
         )

@@ -34,7 +34,7 @@ class Dropout(Layer):
         self.mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", *x.shape))
         np.greater_equal(self.mask, self.rate, out=self.mask)
         self.mask *= 1 / (1 - self.rate)
-        return np.multiply(x, self.mask, out=self._output("y", x, self.n_out, training))
+        return np.multiply(x, self.mask, out=self._buffer("y", *x.shape))
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
