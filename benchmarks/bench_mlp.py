@@ -1,8 +1,9 @@
 """Side-by-side speed of glassnet, PyTorch and scikit-learn on the same MLP work.
 
-For each thread count (1 and 2 by default) one fresh process runs the three frameworks
-interleaved (glassnet, torch, sklearn, glassnet, torch, ...), ``repeats`` times, and the table
-shows medians. What is measured:
+For each thread count (1 and 2 by default) one fresh process runs the frameworks interleaved
+(glassnet, the NumPy floor, torch, sklearn, glassnet, ...), ``repeats`` times, and the table
+shows medians. The NumPy floor (numpy_floor.py) is the same work as the shortest plain NumPy
+program: the best that any NumPy code can do on the machine. What is measured:
 
 1. training, seconds per epoch of plain SGD (learning rate 0.1, no momentum, no decay) with a
    softmax output and cross-entropy, on 60,000 x 784 float32 gaussian class clusters:
@@ -51,6 +52,8 @@ import numpy as np
 
 import glassnet
 
+from numpy_floor import NumpyMLP
+
 try:
     import threadpoolctl
 except ImportError:
@@ -64,7 +67,8 @@ N_FEATURES = 784
 N_CLASSES = 10
 LEARNING_RATE = 0.1
 CENTRE_SCALE = 0.1  # class centres ~ N(0, 0.1^2) under unit noise: learnable, not trivial
-FRAMEWORKS = ("glassnet", "torch", "sklearn")
+FRAMEWORKS = ("glassnet", "numpy", "torch", "sklearn")  # "numpy": the floor, numpy_floor.py
+MEMORY_FRAMEWORKS = ("glassnet", "torch", "sklearn")
 SLOW_BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -426,7 +430,29 @@ def train_sklearn(case: Case, data, epochs: int) -> EpochTimes:
     return times
 
 
-TRAINERS = {"glassnet": train_glassnet, "torch": train_torch, "sklearn": train_sklearn}
+def train_numpy(case: Case, data, epochs: int) -> EpochTimes:
+    """The NumPy floor (numpy_floor.py): the same work as the shortest plain NumPy program."""
+    model = NumpyMLP(case.sizes)
+    rng = np.random.default_rng(0)
+    times = EpochTimes()
+    call_start = time.perf_counter()
+    for _ in range(epochs):
+        epoch_start = time.perf_counter()
+        loss = model.train_epoch(
+            data["float32"], data["one_hot"], case.batch_size, LEARNING_RATE, rng
+        )
+        times.epochs.append(time.perf_counter() - epoch_start)
+        times.losses.append(loss)
+    times.call = time.perf_counter() - call_start
+    return times
+
+
+TRAINERS = {
+    "glassnet": train_glassnet,
+    "numpy": train_numpy,
+    "torch": train_torch,
+    "sklearn": train_sklearn,
+}
 
 
 # -- the matmul bound --------------------------------------------------------------------------
@@ -552,6 +578,8 @@ def inference_models(data, frameworks):
             metrics=(),
         )
         models["glassnet"] = network
+    if "numpy" in frameworks:
+        models["numpy"] = NumpyMLP(case.sizes)
     if "torch" in frameworks:
         models["torch"] = torch_model(case.sizes).eval()
     if "sklearn" in frameworks:
@@ -575,6 +603,10 @@ def measure_inference(models, data, config: Config) -> dict:
         latency_calls["glassnet forward (no checks)"] = lambda: network.forward(x_one)
         batch_calls["glassnet"] = lambda: network.predict(X_batch)
         batch_calls["glassnet forward (no checks)"] = lambda: network.forward(X_batch)
+    if "numpy" in models:
+        floor = models["numpy"]
+        latency_calls["numpy floor"] = lambda: floor.predict(x_one)
+        batch_calls["numpy floor"] = lambda: floor.predict(X_batch)
     if "torch" in models:
         torch_net = models["torch"]
         t_one, t_batch = torch.from_numpy(x_one), torch.from_numpy(X_batch)
@@ -892,13 +924,15 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
     )
     print(
         f"{'case':<20}{'glassnet':>9}{'torch':>8}{'sklearn':>9}{'g/torch':>10}{'':5}"
-        f"{'g/sk':>7}{'':5}{'bound':>8}{'g/bound':>9}"
+        f"{'g/sk':>7}{'':5}{'bound':>8}{'g/bound':>9}{'':5}{'numpy':>7}{'np/torch':>10}"
+        f"{'g/np':>7}"
     )
     for case in CASES:
         row = training[case.name]
         g = row.get("glassnet", {}).get("epoch_seconds")
         t = row.get("torch", {}).get("epoch_seconds")
         s = row.get("sklearn", {}).get("epoch_seconds")
+        floor = row.get("numpy", {}).get("epoch_seconds")
         bound = bounds[case.name]["bound_seconds"]
         vs_torch, vs_sk, vs_bound = _ratio(g, t), _ratio(g, s), _ratio(g, bound)
         torch_ok = _verdict(vs_torch, GOAL_VS_TORCH) if case.goals_vs_others else "  -"
@@ -906,8 +940,14 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
         print(
             f"{case.name:<20}{_fmt(g, '9.3f')}{_fmt(t, '8.3f')}{_fmt(s, '9.3f')}"
             f"{_fmt(vs_torch, '10.2f')}{torch_ok:<5}{_fmt(vs_sk, '7.2f')}{sk_ok:<5}"
-            f"{bound:8.3f}{_fmt(vs_bound, '9.2f')}{_verdict(vs_bound, GOAL_VS_BOUND)}"
+            f"{bound:8.3f}{_fmt(vs_bound, '9.2f')}{_verdict(vs_bound, GOAL_VS_BOUND):<5}"
+            f"{_fmt(floor, '7.3f')}{_fmt(_ratio(floor, t), '10.2f')}"
+            f"{_fmt(_ratio(g, floor), '7.2f')}"
         )
+    print(
+        "  numpy: the same work as the shortest plain NumPy program (benchmarks/numpy_floor.py); "
+        "np/torch is the best ratio NumPy allows here, g/np what glassnet's structure costs"
+    )
     print(
         "one-off cost of a training call beyond its steady epochs, seconds; and the spread "
         "(slowest / fastest run)"
@@ -919,7 +959,7 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
             for name in config.frameworks
         )
         print(f"  {case.name:<20}{cells}")
-    print("training loss after each epoch (first run), to show that all three do the same work")
+    print("training loss after each epoch (first run), to show that all do the same work")
     for case in CASES:
         row = training[case.name]
         cells = " | ".join(
@@ -969,18 +1009,22 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
         + ", ".join(f"{name} {seconds * 1e6:.1f}" for name, seconds in latency.items())
     )
     ratio = _ratio(latency.get("glassnet"), latency.get("torch"))
+    floor_ratio = _ratio(latency.get("numpy floor"), latency.get("torch"))
     print(
         f"    glassnet predict / torch model(x): {_fmt(ratio, '.2f')} "
-        f"(goal <= {GOAL_LATENCY_VS_TORCH}){_verdict(ratio, GOAL_LATENCY_VS_TORCH)}"
+        f"(goal <= {GOAL_LATENCY_VS_TORCH}){_verdict(ratio, GOAL_LATENCY_VS_TORCH)}; "
+        f"numpy floor / torch: {_fmt(floor_ratio, '.2f')}"
     )
     print(
         f"  batch {inference['throughput_batch']:,} throughput, samples/s: "
         + ", ".join(f"{name} {rate:,.0f}" for name, rate in throughput.items())
     )
     ratio = _ratio(throughput.get("glassnet"), throughput.get("torch"))
+    floor_ratio = _ratio(throughput.get("numpy floor"), throughput.get("torch"))
     print(
         f"    glassnet / torch: {_fmt(ratio, '.2f')} (goal >= {GOAL_THROUGHPUT_VS_TORCH})"
-        f"{_verdict(ratio, GOAL_THROUGHPUT_VS_TORCH, at_most=False)}"
+        f"{_verdict(ratio, GOAL_THROUGHPUT_VS_TORCH, at_most=False)}; "
+        f"numpy floor / torch: {_fmt(floor_ratio, '.2f')}"
     )
     print()
 
@@ -1053,7 +1097,7 @@ def parse_args(argv=None):
     parser.add_argument("--samples", type=int, help="training samples")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--suite-output", metavar="PATH", help=argparse.SUPPRESS)
-    parser.add_argument("--memory-probe", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-probe", choices=MEMORY_FRAMEWORKS, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -1070,7 +1114,7 @@ def make_config(args) -> Config:
     config.threads = (1, 2) if args.threads == "both" else (int(args.threads),)
     config.frameworks = tuple(
         name
-        for name, module in zip(FRAMEWORKS, (glassnet, torch, sklearn), strict=True)
+        for name, module in zip(FRAMEWORKS, (glassnet, np, torch, sklearn), strict=True)
         if module is not None
     )
     return config
@@ -1090,6 +1134,7 @@ def run_suite(config: Config, n_threads: int, log) -> dict:
     training (interleaved), inference."""
     data = {}
     data["float32"], data["labels"] = make_data(config.n_samples)
+    data["one_hot"] = np.eye(N_CLASSES, dtype=np.float32)[data["labels"]]
     data["float64"] = data["float32"].astype(np.float64) if sklearn is not None else None
     if torch is not None:
         data["torch_X"] = torch.from_numpy(data["float32"])
@@ -1203,7 +1248,9 @@ def main(argv=None) -> None:
     log("import time")
     results["import"] = measure_imports(config.import_runs)
     log("memory")
-    results["memory"] = measure_memory(config.frameworks, config.n_samples)
+    results["memory"] = measure_memory(
+        [name for name in config.frameworks if name in MEMORY_FRAMEWORKS], config.n_samples
+    )
     results["wall_seconds"] = time.perf_counter() - started
     log("done")
     print()

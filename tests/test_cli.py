@@ -364,6 +364,49 @@ def test_without_matplotlib_training_still_saves_the_model_and_says_why_no_plot(
     assert not (tmp_path / "xor.network.png").exists()
 
 
+def test_threads_change_the_speed_not_the_predictions(trained, tmp_path):
+    folder, _ = trained
+    train = ["train", folder / "pets.csv", "-t", "species", "-o", "one.st", "--epochs", "3"]
+    succeeded(glassnet(*train, "--hidden", "4", "--quiet", "--threads", "1", cwd=tmp_path))
+    assert (tmp_path / "one.st").stat().st_size > 0
+    predict = ["predict", folder / "pets.safetensors", folder / "pets.csv", "--proba"]
+    succeeded(glassnet(*predict, "-o", "default.csv", cwd=tmp_path))
+    succeeded(glassnet(*predict, "-o", "two.csv", "--threads", "2", cwd=tmp_path))
+    default = (tmp_path / "default.csv").read_text()
+    assert len(default.splitlines()) == 161
+    assert (tmp_path / "two.csv").read_text() == default
+    evaluate = ["evaluate", folder / "pets.safetensors", folder / "pets.csv", "--json"]
+    scores = succeeded(glassnet(*evaluate, "--threads", "1", cwd=tmp_path)).stdout
+    assert scores == succeeded(glassnet(*evaluate, cwd=tmp_path)).stdout
+
+
+def test_threads_without_a_blas_thread_pool_give_one_line_and_no_output(trained, tmp_path):
+    # A stand-in threadpoolctl that finds no thread pool, as on a BLAS it does not know.
+    fake = tmp_path / "fake" / "threadpoolctl.py"
+    fake.parent.mkdir()
+    fake.write_text(
+        "class ThreadpoolController:\n"
+        "    lib_controllers = []\n"
+        "    def select(self, **kwargs):\n"
+        "        return self\n"
+    )
+    folder, _ = trained
+    command = [sys.executable, "-m", "glassnet", "predict", "pets.safetensors", "pets.csv"]
+    result = subprocess.run(
+        [*command, "--threads", "2"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**ENV, "PYTHONPATH": str(fake.parent)},
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("glassnet: error: no BLAS thread pool found")
+    assert "OPENBLAS_NUM_THREADS" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_help_and_version(tmp_path):
     for command in [
         "demo",
@@ -499,6 +542,11 @@ MISTAKES = [
             "'--dataset': 'mnist' is not one of", "out.st"),
     mistake("unknown plot kind", ["plot", "model.st", "--kind", "pie"], 2,
             "'pie' is not one of", "model.pie.png"),
+    mistake("zero threads", [*TRAIN, "--threads", "0"], 2,
+            "'--threads': 0 is not in the range x>=1", "out.st"),
+    mistake("threads not a number",
+            ["predict", "model.st", "pets.csv", "-o", "p.csv", "--threads", "two"], 2,
+            "'--threads': 'two' is not a valid integer", "p.csv"),
     mistake("bad hidden sizes", [*TRAIN, "--hidden", "8,x"], 2,
             "'--hidden': expected layer sizes", "out.st"),
     mistake("a class loss for numbers",

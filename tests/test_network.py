@@ -164,6 +164,17 @@ def test_non_finite_values(network, bad):
         network.fit(np.ones((3, 2)), [0.0, bad, 1.0])
 
 
+def test_large_finite_values_are_accepted_and_an_inf_among_them_is_found():
+    # The values sum past float32's largest number (about 3.4e38) though each is finite: the
+    # quick check must fall back to looking value by value, and accept them without a warning.
+    network = Network([Dense(2, 1, "identity")], seed=0)
+    X = np.full((3, 2), 3e38, dtype=np.float32)
+    assert network.predict(X).shape == (3, 1)
+    X[2, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"finite values, got -inf at index \(2, 1\)"):
+        network.predict(X)
+
+
 def test_empty_and_non_numeric_data(network):
     with pytest.raises(ValueError, match=r"X must not be empty, got an array of shape \(0, 2\)"):
         network.predict(np.ones((0, 2)))

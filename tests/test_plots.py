@@ -202,11 +202,12 @@ def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
         plots.loss_curve(History({"loss": [1.0]}))
 
 
-def test_import_glassnet_loads_neither_matplotlib_nor_click_nor_rich():
+def test_import_glassnet_loads_neither_plotting_nor_command_line_nor_thread_modules():
     code = (
         "import sys, glassnet, glassnet.plots\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'click', 'rich'})\n"
-        "print(','.join(heavy))"
+        "glassnet.set_num_threads, glassnet.get_num_threads\n"
+        "named = {'matplotlib', 'click', 'rich', 'threadpoolctl'}\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & named)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

@@ -2,7 +2,8 @@
 
 The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked into a
 ``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
-for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``.
+for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``;
+``set_num_threads`` for the matrix products.
 """
 
 import importlib
@@ -21,6 +22,7 @@ from glassnet.gradcheck import gradcheck
 from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
 from glassnet.neuron import Neuron
+from glassnet.threads import get_num_threads, set_num_threads
 from glassnet.training import TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"
@@ -64,6 +66,7 @@ __all__ = [
     "datasets",
     "evaluate",
     "fit",
+    "get_num_threads",
     "gradcheck",
     "initializers",
     "load",
@@ -73,4 +76,5 @@ __all__ = [
     "preprocessing",
     "save",
     "schedules",
+    "set_num_threads",
 ]

@@ -87,17 +87,20 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
             raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
-    # min and max propagate NaN and reach +-inf, so two passes without a temporary the size
-    # of the data tell whether all values are finite; only a failure looks for where.
-    if array.dtype.kind in "fc" and not (
-        np.isfinite(np.minimum.reduce(array, axis=None))
-        and np.isfinite(np.maximum.reduce(array, axis=None))
-    ):
-        bad = np.argwhere(~np.isfinite(array))[0]
-        where = ", ".join(str(int(i)) for i in bad)
-        raise ValueError(
-            f"{name} must contain only finite values, got {array[tuple(bad)]} at index ({where})"
-        )
+    # One pass with no temporary the size of the data clears almost every array: a sum that
+    # meets a NaN or an inf is never finite. Only a non-finite sum (from a bad value, or from
+    # large finite values overflowing) looks value by value.
+    if array.dtype.kind in "fc":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(array, axis=None)
+        if not np.isfinite(total):
+            bad = np.argwhere(~np.isfinite(array))
+            if len(bad):
+                where = ", ".join(str(int(i)) for i in bad[0])
+                raise ValueError(
+                    f"{name} must contain only finite values, "
+                    f"got {array[tuple(bad[0])]} at index ({where})"
+                )
     return array
 
 

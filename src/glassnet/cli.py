@@ -181,9 +181,28 @@ def _numbers(ctx, param, value: str | None) -> np.ndarray | None:
     return numbers
 
 
+def _use_threads(ctx, param, value: int | None) -> None:
+    """Limit the BLAS to ``--threads N`` before the command runs; None leaves it as it is."""
+    if value is None:
+        return
+    try:
+        glassnet.set_num_threads(value)
+    except RuntimeError as error:
+        raise Failure(str(error)) from None
+
+
 _MODEL = click.Path(dir_okay=False, path_type=Path)
 _CSV = click.Path(dir_okay=False, path_type=Path)
 _HIDDEN_ACTIVATIONS = [name for name in activations.NAMES if name != "softmax"]
+# Applied while the command line is read, so the commands take no threads argument.
+_threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    metavar="N",
+    expose_value=False,
+    callback=_use_threads,
+    help="BLAS threads for the matrix products (default: unchanged, e.g. OPENBLAS_NUM_THREADS).",
+)
 
 
 # -- the command group -----------------------------------------------------------------------------
@@ -307,6 +326,7 @@ def demo(out_dir: Path) -> None:
 @click.option(
     "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
 )
+@_threads_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_reports_errors
 def train(
@@ -435,6 +455,7 @@ def train(
     help="The column to compare with (default: the model's target, when it records one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@_threads_option
 @_reports_errors
 def evaluate_command(model, data, target, as_json) -> None:
     """Score MODEL on labelled data.
@@ -518,6 +539,7 @@ def evaluate_command(model, data, target, as_json) -> None:
     metavar="COLUMN",
     help="A column of DATA.csv to leave out of the inputs (default: the model's target).",
 )
+@_threads_option
 @_reports_errors
 def predict(model, data, out, proba, target) -> None:
     """Predict one row of output per row of DATA.csv, as CSV.

@@ -1,0 +1,40 @@
+"""How many threads NumPy's BLAS, the library that runs the matrix products, may use.
+
+On a 2-core machine one thread is fastest for training at small batches (32 to 128), and two
+make inference on large batches about 1.4-1.8 times faster; see docs/benchmarks.md.
+threadpoolctl is imported on first call, so ``import glassnet`` does not load it.
+"""
+
+from __future__ import annotations
+
+from glassnet._checks import positive_int
+
+
+def set_num_threads(n: int) -> None:
+    """Limit NumPy's BLAS to ``n`` threads from now on, in this process.
+
+    ``n`` must be a positive integer. Raises ``RuntimeError`` when no BLAS thread pool is found.
+    """
+    n = positive_int(n, "n")
+    _blas_pools().limit(limits=n)
+
+
+def get_num_threads() -> int:
+    """The number of threads NumPy's BLAS uses now (the largest, if several BLAS are loaded).
+
+    Raises ``RuntimeError`` when no BLAS thread pool is found.
+    """
+    return max(pool.num_threads for pool in _blas_pools().lib_controllers)
+
+
+def _blas_pools():
+    """The BLAS thread pools loaded in this process, as a ``ThreadpoolController``."""
+    from threadpoolctl import ThreadpoolController
+
+    pools = ThreadpoolController().select(user_api="blas")
+    if not pools.lib_controllers:
+        raise RuntimeError(
+            "no BLAS thread pool found: threadpoolctl does not know the BLAS that NumPy uses here; "
+            "set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS before starting Python instead"
+        )
+    return pools
