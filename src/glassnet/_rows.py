@@ -22,7 +22,7 @@ def row_sum(x: np.ndarray) -> np.ndarray:
 
 def row_argmax(x: np.ndarray) -> np.ndarray:
     """``argmax_j x_ij`` for each row i of a 2-D array, shape ``(n_rows,)``."""
-    return _reduce_rows(np.argmax, x)
+    return _reduce_rows(np.ndarray.argmax, x)
 
 
 def _reduce_rows(reduce, x: np.ndarray) -> np.ndarray:
