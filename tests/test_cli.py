@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from glassnet import safetensors
+from glassnet.datasets import GENDER_TABLE
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Warnings are errors in the command too; a wide terminal keeps rich tables on one line each.
@@ -242,6 +243,43 @@ def test_plot_writes_a_png_of_each_kind(trained, kind):
     assert_png(out)
 
 
+def write_people(path, header) -> None:
+    """The tutorial's four people (name, weight, height, gender) with the columns ``header``."""
+    columns = ("name", "weight", "height", "gender")
+    people = [dict(zip(columns, row, strict=True)) for row in GENDER_TABLE]
+    write_csv(path, header, [[person[name] for name in header] for person in people])
+
+
+def test_train_ignores_a_text_column_and_later_commands_never_read_it(tmp_path):
+    write_people(tmp_path / "people.csv", ["name", "weight", "height", "gender"])
+    train = ["train", "people.csv", "-t", "gender", "--ignore", "name", "-o", "people.st"]
+    succeeded(glassnet(*train, "--hidden", "2", "--epochs", "20", "--quiet", cwd=tmp_path))
+    summary = json.loads(succeeded(glassnet("inspect", "people.st", "--json", cwd=tmp_path)).stdout)
+    assert summary["feature_names"] == ["weight", "height"]
+    assert summary["target_name"] == "gender"
+    # The same people without the name column, and with it among columns in another order.
+    write_people(tmp_path / "numbers.csv", ["weight", "height", "gender"])
+    write_people(tmp_path / "shuffled.csv", ["gender", "height", "name", "weight"])
+    outputs = {}
+    for command, option in [("predict", "--proba"), ("evaluate", "--json")]:
+        for data in ["numbers.csv", "shuffled.csv"]:
+            result = succeeded(glassnet(command, "people.st", data, option, cwd=tmp_path))
+            outputs[command, data] = result.stdout
+        assert outputs[command, "shuffled.csv"] == outputs[command, "numbers.csv"]
+    assert len(outputs["predict", "numbers.csv"].splitlines()) == 5
+    assert json.loads(outputs["evaluate", "numbers.csv"])["n_samples"] == 4
+    plot = ["plot", "people.st", "-k", "boundary", "--data", "shuffled.csv", "-o", "b.png"]
+    succeeded(glassnet(*plot, cwd=tmp_path))
+    assert_png(tmp_path / "b.png")
+
+
+def test_only_train_hints_at_ignore_for_a_text_cell(workspace):
+    for args in [["predict", "model.st", "text.csv"], ["evaluate", "model.st", "text.csv"]]:
+        result = glassnet(*args, cwd=workspace)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip().endswith("column 'ears': expected a number, got 'oops'")
+
+
 def test_train_on_the_builtin_xor_dataset(tmp_path):
     succeeded(
         glassnet(
@@ -329,6 +367,29 @@ def test_explain_a_tutorial_shaped_network_spells_out_the_chain_rule(tmp_path):
     ).stdout
     assert "Chain rule, weight by weight" in text
     assert "dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1" in text
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_classifier_trained_with_mse_is_evaluated_and_explained_with_mse(tmp_path, n_classes):
+    # The tutorial trains its classifier with mse; the model file records that loss, so the
+    # later commands report mse rather than the cross-entropy its output layer would suggest.
+    rng = np.random.default_rng(0)
+    labels = np.array(["ant", "bee", "cow"][:n_classes])[np.arange(60) % n_classes]
+    rows = [[f"{x:.3f}", label] for x, label in zip(rng.normal(size=60), labels, strict=True)]
+    write_csv(tmp_path / "bugs.csv", ["x", "kind"], rows)
+    train = ["train", "bugs.csv", "-t", "kind", "-o", "bugs.st", "--loss", "mse", "--epochs", "3"]
+    succeeded(glassnet(*train, "--quiet", cwd=tmp_path))
+
+    scores = json.loads(
+        succeeded(glassnet("evaluate", "bugs.st", "bugs.csv", "--json", cwd=tmp_path)).stdout
+    )
+    text = succeeded(
+        glassnet("explain", "bugs.st", "--input", "0.5", "--target", "bee", cwd=tmp_path)
+    ).stdout
+
+    assert scores["loss_name"] == "mse" and 0 <= scores["accuracy"] <= 1
+    assert 0 < scores["loss"] < 1  # mse of probabilities against 0/1 targets
+    assert "Loss: mse" in text
 
 
 def test_demo_prints_the_tutorial_and_draws_its_loss_curve(tmp_path):
@@ -468,6 +529,7 @@ def workspace(trained, tmp_path):
         ["id", "species", "weight"],
         [["a", "cat", "4"], ["b", "dog", "30"]],
     )
+    write_people(tmp_path / "people.csv", ["name", "weight", "height", "gender"])
     write_csv(
         tmp_path / "numbers.csv",
         ["x1", "x2", "y"],
@@ -492,7 +554,29 @@ MISTAKES = [
     mistake("missing target column", ["train", "pets.csv", "-t", "breed", "-o", "out.st"], 1,
             "no target column 'breed'", "out.st"),
     mistake("text in a feature", ["train", "text.csv", "-t", "species", "-o", "out.st"], 1,
-            "text.csv, line 3, column 'ears': expected a number, got 'oops'", "out.st"),
+            "text.csv, line 3, column 'ears': expected a number, got 'oops' "
+            "(leave a column out with --ignore NAME)", "out.st"),
+    mistake("a name column not ignored", ["train", "people.csv", "-t", "gender", "-o", "out.st"],
+            1, "people.csv, line 2, column 'name': expected a number, got 'Alice' "
+            "(leave a column out with --ignore NAME)", "out.st"),
+    mistake("ignoring columns the file lacks",
+            ["train", "people.csv", "-t", "gender", "--ignore", "name,age,id", "-o", "out.st"], 1,
+            "people.csv: no columns 'age', 'id' to ignore; available columns: name, weight, "
+            "height, gender", "out.st"),
+    mistake("ignoring every feature",
+            ["train", "people.csv", "-t", "gender", "--ignore", "height,name,weight",
+             "-o", "out.st"], 1,
+            "people.csv: --ignore leaves no feature column; the columns besides the target "
+            "'gender' are name, weight, height", "out.st"),
+    mistake("ignoring the target",
+            ["train", "people.csv", "-t", "gender", "--ignore", "name,gender", "-o", "out.st"], 2,
+            "--ignore cannot leave out the target column 'gender'", "out.st"),
+    mistake("ignoring columns of a dataset",
+            ["train", "--dataset", "gender", "--ignore", "name", "-o", "out.st"], 2,
+            "--ignore leaves out columns of DATA.csv; --dataset has none", "out.st"),
+    mistake("an empty name to ignore",
+            ["train", "people.csv", "-t", "gender", "--ignore", "name,", "-o", "out.st"], 2,
+            "'--ignore': expected column names separated by commas", "out.st"),
     mistake("missing value", ["train", "holes.csv", "-t", "species", "-o", "out.st"], 1,
             "holes.csv, line 3, column 'ears': expected a value", "out.st"),
     mistake("single class", ["train", "one.csv", "-t", "species", "-o", "out.st"], 1,

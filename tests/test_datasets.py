@@ -14,6 +14,7 @@ from glassnet.datasets import (
     GENDER_TABLE,
     GENERATORS,
     Dataset,
+    TextCellError,
     blobs,
     circles,
     describe,
@@ -477,9 +478,10 @@ def test_read_csv_wrong_number_of_cells_names_the_line(tmp_path, row, count):
 def test_read_csv_non_numeric_feature_names_line_column_and_cell(tmp_path):
     path = write(tmp_path, "a,b,y\n1,2,M\n3, abc ,F\n")
     with pytest.raises(
-        ValueError, match=re.escape(f"{path}, line 3, column 'b': expected a number, got 'abc'")
+        TextCellError, match=re.escape(f"{path}, line 3, column 'b': expected a number, got 'abc'")
     ):
         read_csv(path, target="y")
+    assert issubclass(TextCellError, ValueError)
 
 
 @pytest.mark.parametrize("cell", ["", "NA", "nan", "NaN", "n/a", "null"])
@@ -529,6 +531,75 @@ def test_read_csv_rejects_text_that_is_not_utf8(tmp_path):
     path.write_bytes("a,b\n1,2\nh\u00e9,3\n".encode("latin-1"))
     with pytest.raises(ValueError, match=re.escape(f"{path}: expected UTF-8 text, got byte 0xE9")):
         read_csv(path)
+
+
+# The tutorial's table as a CSV file, with its text name column first.
+PEOPLE = (
+    "name,weight,height,gender\nAlice,133,65,F\nBob,160,72,M\nCharlie,152,70,M\nDiana,120,60,F\n"
+)
+
+
+def test_read_csv_columns_choose_and_order_the_features(tmp_path):
+    path = write(tmp_path, "a,b,c,y\n1,2,3,4\n5,6,7,8\n")
+    table = read_csv(path, target="y", columns=["c", "a"])
+    assert table.feature_names == ("c", "a")
+    np.testing.assert_array_equal(table.features, [[3.0, 1.0], [7.0, 5.0]])
+    np.testing.assert_array_equal(table.target, [4.0, 8.0])
+    table = read_csv(path, columns=("b",))
+    assert table.feature_names == ("b",)
+    np.testing.assert_array_equal(table.features, [[2.0], [6.0]])
+    assert table.target is None
+
+
+def test_read_csv_columns_skip_a_text_column_without_parsing_it(tmp_path):
+    path = write(tmp_path, PEOPLE)
+    table = read_csv(path, target="gender", columns=["height", "weight"])
+    assert table.feature_names == ("height", "weight")
+    np.testing.assert_array_equal(table.features, [[65, 133], [72, 160], [70, 152], [60, 120]])
+    assert table.target.tolist() == ["F", "M", "M", "F"]
+    # A left-out column is not read at all: not even a missing value in it is an error.
+    holes = write(tmp_path, "id,a,y\nNA,1,2\n,3,4\n", name="holes.csv")
+    np.testing.assert_array_equal(read_csv(holes, "y", columns=["a"]).features, [[1.0], [3.0]])
+    # Without columns, the name column is a feature and its text is an error.
+    with pytest.raises(TextCellError, match=re.escape("line 2, column 'name'")):
+        read_csv(path, target="gender")
+
+
+def test_read_csv_columns_the_file_lacks_are_named_with_the_available_ones(tmp_path):
+    path = write(tmp_path, PEOPLE)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            f"{path}: no columns 'age', 'shoe'; available columns: name, weight, height, gender"
+        ),
+    ):
+        read_csv(path, target="gender", columns=["age", "weight", "shoe"])
+    with pytest.raises(ValueError, match=re.escape(f"{path}: no column 'age'; available")):
+        read_csv(path, columns=["age"])
+
+
+@pytest.mark.parametrize(
+    ("columns", "error", "message"),
+    [
+        ([], ValueError, "columns must name at least one feature column, got ()"),
+        (["a", "b", "a"], ValueError, "columns must name each column once, got 'a' more than"),
+        (["a", "y"], ValueError, "columns must not include the target column 'y'"),
+        ("ab", TypeError, "columns must be a tuple or list of str, got 'ab'"),
+        ([1], TypeError, "columns must be a tuple or list of str, got [1]"),
+    ],
+)
+def test_read_csv_rejects_bad_columns(tmp_path, columns, error, message):
+    path = write(tmp_path, "a,b,y\n1,2,3\n")
+    with pytest.raises(error, match=re.escape(message)):
+        read_csv(path, target="y", columns=columns)
+
+
+def test_read_csv_with_columns_still_checks_the_cell_count_of_every_row(tmp_path):
+    path = write(tmp_path, "name,a,y\nAlice,1,2\nBob,3\n")
+    with pytest.raises(
+        ValueError, match=re.escape(f"{path}, line 3: expected 3 cells, one per column, got 2")
+    ):
+        read_csv(path, target="y", columns=["a"])
 
 
 # --- IDX -----------------------------------------------------------------------------------------

@@ -107,7 +107,10 @@ def test_untrained_network_round_trips_without_extras(tmp_path):
     assert getattr(loaded, "history", None) is None
     arrays, metadata = st.load(path)
     assert sorted(arrays) == sorted(network.get_weights())
-    assert {"classes", "classes_dtype", "scaler", "optimizer", "history"}.isdisjoint(metadata)
+    assert {"classes", "classes_dtype", "scaler", "loss", "optimizer", "history"}.isdisjoint(
+        metadata
+    )
+    assert loaded.loss is None and io.inspect(path)["loss"] is None
 
 
 @pytest.mark.parametrize(
@@ -175,6 +178,36 @@ def test_feature_and_target_names_round_trip(tmp_path):
     summary = io.inspect(path)
     assert summary["feature_names"] == ["height (cm)", "weight", "âge"]
     assert summary["target_name"] == "price"
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_cross_entropy"])
+def test_the_training_loss_round_trips_and_evaluate_uses_it(tmp_path, loss):
+    # The tutorial trains its sigmoid classifier with mse: a loaded model must report mse, not
+    # the cross-entropy its output layer would suggest.
+    network = classifier(1, "sigmoid")
+    X, y = labelled_data([0.0, 1.0])
+    network.fit(X, y, loss=loss, epochs=3, batch_size=8, standardize=True)
+    path = tmp_path / "model.safetensors"
+
+    io.save(network, path)
+    loaded = io.load(path)
+
+    assert type(loaded.loss) is type(glassnet.losses.get(loss))
+    assert io.inspect(path)["loss"] == {"name": loss}
+    assert glassnet.evaluate(loaded, X, y) == glassnet.evaluate(network, X, y, loss=loss)
+
+
+def test_a_custom_loss_is_not_stored(tmp_path):
+    class Halved(glassnet.losses.MeanSquaredError):
+        def _value(self, y_true, y_pred):
+            return super()._value(y_true, y_pred) / 2
+
+    network = regressor()
+    network.fit(*regression_data(), loss=Halved(), epochs=2)
+    path = tmp_path / "model.safetensors"
+    io.save(network, path)
+    assert "loss" not in st.read_metadata(path)
+    assert io.load(path).loss is None
 
 
 @pytest.mark.parametrize(
@@ -796,6 +829,8 @@ CASES = {
         _set("feature_names", "[x, y]"),
         ["bad JSON in metadata 'feature_names'"],
     ),
+    "loss-unknown": (_set("loss", '{"name": "hinge"}'), ["metadata 'loss' cannot be built"]),
+    "loss-bad-json": (_set("loss", "mse"), ["bad JSON in metadata 'loss'"]),
     "history-bad-best-epoch": (
         _set("history", '{"metrics": {}, "best_epoch": -2}'),
         ["'best_epoch' (an integer or null)"],

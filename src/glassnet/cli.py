@@ -166,6 +166,18 @@ def _hidden_sizes(ctx, param, value: str) -> tuple[int, ...]:
     return sizes
 
 
+def _column_names(ctx, param, value: str | None) -> tuple[str, ...]:
+    """Parse ``--ignore id,name`` into ``("id", "name")``."""
+    if value is None:
+        return ()
+    names = tuple(part.strip() for part in value.split(","))
+    if not all(names):
+        raise click.BadParameter(
+            f"expected column names separated by commas, such as id,name; got {value!r}"
+        )
+    return names
+
+
 def _numbers(ctx, param, value: str | None) -> np.ndarray | None:
     """Parse ``--input 1.5,2.0`` into a float array."""
     if value is None:
@@ -269,6 +281,12 @@ def demo(out_dir: Path) -> None:
     type=click.Choice(list(datasets.GENERATORS)),
     help="Train on a built-in dataset instead of a CSV file (see 'glassnet datasets').",
 )
+@click.option(
+    "--ignore",
+    metavar="COLUMNS",
+    callback=_column_names,
+    help="The CSV columns to leave out of the inputs, comma-separated, e.g. an id or a name.",
+)
 @click.option("--out", "-o", required=True, type=OutputFile(), help="The model file to write.")
 @click.option(
     "--hidden",
@@ -333,6 +351,7 @@ def train(
     data,
     target,
     dataset,
+    ignore,
     out,
     hidden,
     activation,
@@ -358,11 +377,13 @@ def train(
 
     \b
     Examples:
-      glassnet train people.csv --target gender --out people.safetensors
+      glassnet train people.csv --target gender --ignore name --out people.safetensors
       glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
     """
     # 1. the data, and what kind of target it has
-    X, raw_target, where, feature_names, target_name = _training_data(data, target, dataset, seed)
+    X, raw_target, where, feature_names, target_name = _training_data(
+        data, target, dataset, ignore, seed
+    )
     y, classes = _labels_or_values(raw_target, where)
 
     # 2. the network and its loss
@@ -462,7 +483,7 @@ def evaluate_command(model, data, target, as_json) -> None:
 
     Accuracy, loss and the confusion matrix for a classifier; MSE, MAE and R² for a regression.
     A model that records its column names takes its inputs from DATA.csv by name, in any order;
-    the other columns (an id, say) are ignored, but must hold numbers.
+    the other columns (an id, a name) are not read.
 
     \b
     Example:
@@ -475,7 +496,8 @@ def evaluate_command(model, data, target, as_json) -> None:
     if network.classes is not None:
         y = _labels_for_model(network, table.target, where)
         loss = _model_loss(network)
-        scores = evaluate(network, X, y, loss=loss, metrics=("accuracy",))
+        targets = _training_targets(y, network.classes, loss)
+        scores = evaluate(network, X, targets, loss=loss, metrics=("accuracy",))
         predicted = network.predict(X)
         confusion = metrics.confusion_matrix(y, predicted, network.classes)
         labels = network.classes.tolist()
@@ -545,10 +567,9 @@ def predict(model, data, out, proba, target) -> None:
     """Predict one row of output per row of DATA.csv, as CSV.
 
     A model that records its column names takes its inputs from DATA.csv by name, in any
-    order; the other columns (an id, the target) are ignored, but must hold numbers, except the
-    target column. An older model takes every column but --target, in the order used for
-    training. A classifier answers with the labels it was trained on; --proba adds their
-    probabilities.
+    order; the other columns (an id, a name, the target) are not read as inputs. An older model
+    takes every column but --target, in the order used for training. A classifier answers with
+    the labels it was trained on; --proba adds their probabilities.
 
     \b
     Example:
@@ -557,18 +578,7 @@ def predict(model, data, out, proba, target) -> None:
     network = model_io.load(model)
     if proba and network.classes is None:
         raise click.UsageError(f"--proba needs a classifier, but {model} is a regression model")
-    try:
-        X, _ = _model_inputs(network, data, target)
-    except ValueError as error:
-        header = _header_names(data)
-        hint = ""
-        one_more = header is not None and len(header) == network.n_in + 1
-        if network.feature_names is None and target is None and one_more:
-            hint = (
-                f" (the model takes {network.n_in} columns, the file has one more: leave the "
-                "target column out with --target COLUMN)"
-            )
-        raise Failure(f"{error}{hint}") from None
+    X, _ = _model_inputs(network, data, target)
     header = ["prediction"]
     if network.classes is not None:
         rows = [[_text(label)] for label in network.predict(X).tolist()]
@@ -652,7 +662,9 @@ def explain(model, values, target, as_json) -> None:
         else:
             label = target
         index = labels.index(label)
-        y = np.array([index])
+        y = _training_targets(np.array([index]), np.arange(len(labels)), loss)
+        if y.ndim == 2:  # the one-hot row of mse on more than two classes
+            y = y[0]
         notes.append(f"Target {label!r} is class index {index} of [{', '.join(labels)}]")
     else:
         if target is None:
@@ -815,8 +827,7 @@ def plot(model, kind, data, target, out) -> None:
         target = _target_for(network, model, target)
         X, table = _model_inputs(network, data, target)
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
-        names = network.feature_names or table.feature_names
-        plots.decision_boundary(network, X, y, out, feature_names=names)
+        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
     click.echo(f"Saved the {kind} plot to {out}")
 
 
@@ -887,18 +898,27 @@ class _Progress(Callback):
 
 
 def _training_data(
-    data, target, dataset, seed
+    data, target, dataset, ignore, seed
 ) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], str]:
-    """``(X, raw target, where, feature names, target name)`` from a CSV file or a built-in
-    dataset; ``where`` names the target's source for messages."""
+    """``(X, raw target, where, feature names, target name)`` from a CSV file, less the
+    ``ignore`` columns, or a built-in dataset; ``where`` names the target's source for
+    messages."""
     if dataset is not None and (data is not None or target is not None):
         raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and data is None:
         raise click.UsageError("give DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and target is None:
         raise click.UsageError(f"--target COLUMN is required to train on {data}")
+    if dataset is not None and ignore:
+        raise click.UsageError("--ignore leaves out columns of DATA.csv; --dataset has none")
+    if target in ignore:
+        raise click.UsageError(f"--ignore cannot leave out the target column {target!r}")
     if dataset is None:
-        table = datasets.read_csv(data, target)
+        columns = _columns_without(data, target, ignore) if ignore else None
+        try:
+            table = datasets.read_csv(data, target, columns)
+        except datasets.TextCellError as error:
+            raise Failure(f"{error} (leave a column out with --ignore NAME)") from None
         where = f"{data}, column {target!r}"
         return table.features, table.target, where, table.feature_names, target
     generator = datasets.GENERATORS[dataset]
@@ -909,6 +929,26 @@ def _training_data(
         labels = np.array(source.label_names)[source.y]  # "F" and "M" rather than 1 and 0
     where = f"dataset {dataset!r}"
     return source.X, labels, where, tuple(source.feature_names), source.target_name
+
+
+def _columns_without(data, target: str, ignore: tuple[str, ...]) -> list[str]:
+    """The feature columns of the CSV file ``data``: every column but the target and ``ignore``,
+    in file order; an ignored column the file lacks, or ignoring them all, raises."""
+    header = datasets.read_csv_header(data)
+    unknown = [name for name in ignore if name not in header]
+    if unknown:
+        raise Failure(
+            f"{data}: no column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(name) for name in unknown)} to ignore; available columns: "
+            f"{', '.join(header)}"
+        )
+    columns = [name for name in header if name != target and name not in ignore]
+    if not columns:
+        raise Failure(
+            f"{data}: --ignore leaves no feature column; the columns besides the target "
+            f"{target!r} are {', '.join(name for name in header if name != target)}"
+        )
+    return columns
 
 
 def _labels_or_values(raw, where: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -1006,56 +1046,50 @@ def _model_inputs(network, data, target: str | None = None):
     """``(X, table)``: the model's input columns from the CSV file ``data``, and the table read.
 
     A model that records its ``feature_names`` takes its columns by name, in its own order,
-    wherever they are in the file; any other column is ignored, but ``read_csv`` still requires
-    it to hold numbers unless it is the target: ``target``, or else the model's ``target_name``
-    when the file has that column. A model without names (an older file) takes every column but
-    ``target``, by position.
+    wherever they are in the file; no other column is parsed except the target: ``target``, or
+    else the model's ``target_name`` when the file has that column. A model without names (an
+    older file) takes every column but ``target``, by position.
 
     Returns X ``(n_rows, n_in)`` and the CsvTable.
     """
+    header = datasets.read_csv_header(data)
     names = network.feature_names
     if names is None:
-        table = datasets.read_csv(data, target)
-        n_columns = table.features.shape[1]
-        if n_columns != network.n_in:
-            raise Failure(
-                f"{table.path}: the model takes {network.n_in} feature columns, the file has "
-                f"{n_columns} ({', '.join(table.feature_names)})"
-            )
-        return table.features, table
-    # Check the header first, so that a missing column is the error, not a text cell elsewhere.
-    header = _header_names(data)
-    if header is not None:
-        _check_columns(network, data, [name for name in header if name != target], target)
-    if target is None and network.target_name in (header or ()):
+        return _inputs_by_position(network, data, header, target)
+    available = set(header) - {target}
+    missing = [name for name in names if name not in available]
+    if missing:
+        listed = ", ".join(repr(name) for name in missing)
+        hint = f" ({target!r} is the target column)" if target in missing else ""
+        raise Failure(
+            f"{data}: missing feature column{'s' if len(missing) > 1 else ''} {listed}{hint}; "
+            f"the model takes {', '.join(names)}"
+        )
+    if target is None and network.target_name in header:
         target = network.target_name
-    table = datasets.read_csv(data, target)
-    _check_columns(network, data, table.feature_names, target)
-    index = {name: column for column, name in enumerate(table.feature_names)}
-    return table.features[:, [index[name] for name in names]], table
+    table = datasets.read_csv(data, target, columns=names)
+    return table.features, table
 
 
-def _check_columns(network, data, available, target: str | None) -> None:
-    """Raise naming the file and every feature column of the model that ``available`` lacks."""
-    available = set(available)
-    missing = [name for name in network.feature_names if name not in available]
-    if not missing:
-        return
-    listed = ", ".join(repr(name) for name in missing)
-    hint = f" ({target!r} is the target column)" if target in missing else ""
-    raise Failure(
-        f"{data}: missing feature column{'s' if len(missing) > 1 else ''} {listed}{hint}; "
-        f"the model takes {', '.join(network.feature_names)}"
-    )
-
-
-def _header_names(path) -> list[str] | None:
-    """The column names of the CSV file at ``path``, or None when it cannot be read (then
-    ``read_csv`` reports why)."""
+def _inputs_by_position(network, data, header: list[str], target: str | None):
+    """``_model_inputs`` for a model without feature names: every column but ``target``."""
+    hint = ""
+    if target is None and len(header) == network.n_in + 1:
+        hint = (
+            f" (the model takes {network.n_in} columns, the file has one more: leave the "
+            "target column out with --target COLUMN)"
+        )
     try:
-        return datasets.read_csv_header(path)
-    except (OSError, ValueError):
-        return None
+        table = datasets.read_csv(data, target)
+    except ValueError as error:
+        raise Failure(f"{error}{hint}") from None
+    n_columns = table.features.shape[1]
+    if n_columns != network.n_in:
+        raise Failure(
+            f"{table.path}: the model takes {network.n_in} feature columns, the file has "
+            f"{n_columns} ({', '.join(table.feature_names)})"
+        )
+    return table.features, table
 
 
 def _labels_for_model(network, raw, where: str) -> np.ndarray:
@@ -1076,7 +1110,10 @@ def _labels_for_model(network, raw, where: str) -> np.ndarray:
 
 
 def _model_loss(network) -> str:
-    """The loss to report for a loaded model: the one its output layer is made for."""
+    """The loss to report for a loaded model: the one it was trained with when its file records
+    it, else the one its output layer is made for."""
+    if network.loss is not None:
+        return network.loss.name
     if network.output_layer.activation.name == "softmax":
         return "cross_entropy"
     if network.classes is not None:

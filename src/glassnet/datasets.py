@@ -341,11 +341,16 @@ _MISSING = frozenset({"na", "n/a", "nan", "null", "none"})
 class CsvTable:
     """A CSV file read by ``read_csv``: numeric features and, optionally, a raw target column."""
 
-    features: np.ndarray  # (n_rows, n_features), float64: every column except the target
-    feature_names: tuple[str, ...]  # header names of those columns, in file order
+    features: np.ndarray  # (n_rows, n_features), float64: the feature columns read
+    feature_names: tuple[str, ...]  # their header names, in the order of the features
     target: np.ndarray | None  # (n_rows,): float64 if every cell is a number, else str objects
     target_name: str | None  # the target column's name, None without a target
     path: Path  # the file that was read
+
+
+class TextCellError(ValueError):
+    """A feature cell of a CSV file holds text where a number is expected; the message names the
+    file, the line and the column."""
 
 
 def _existing_file(path, what: str) -> Path:
@@ -392,7 +397,7 @@ def _cell_number(cell: str, where: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise ValueError(f"{where}: expected a number, got {cell!r}") from None
+        raise TextCellError(f"{where}: expected a number, got {cell!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{where}: expected a finite number, got {cell!r}")
     return value
@@ -407,19 +412,28 @@ def read_csv_header(path) -> list[str]:
     raise ValueError(f"{path}: the file is empty; expected a header row of column names")
 
 
-def read_csv(path, target: str | None = None) -> CsvTable:
+def read_csv(
+    path, target: str | None = None, columns: list[str] | tuple[str, ...] | None = None
+) -> CsvTable:
     """Read a CSV file with a header row into numeric features and an optional target column.
 
-    Every column except ``target`` must hold finite numbers. The target is kept raw: float64
-    when every cell parses as a number, else an array of str. Cells are stripped of whitespace;
-    a UTF-8 byte-order mark is accepted; blank lines are skipped. Errors name the file and the
-    1-based line (the header is line 1) and column.
+    ``columns``, when given, names the feature columns to read, in the order the features take
+    them; every other column except ``target`` is skipped without its cells being parsed, so it
+    may hold text such as names or ids. Without ``columns`` every column except ``target`` is a
+    feature, in file order. Feature cells must hold finite numbers; a cell with text raises
+    ``TextCellError`` (a ``ValueError``). The target is kept raw: float64 when every cell parses
+    as a number, else an array of str. Cells are stripped of whitespace; a UTF-8 byte-order mark
+    is accepted; blank lines are skipped; every row has one cell per header column. Errors name
+    the file and the 1-based line (the header is line 1) and column.
 
-    Returns a CsvTable with features ``(n_rows, n_features)`` and target ``(n_rows,)`` or None.
+    Returns a CsvTable with features ``(n_rows, n_features)``, ``n_features = len(columns)`` or
+    the number of columns besides the target, and target ``(n_rows,)`` or None.
     """
     path = _existing_file(path, "CSV file")
     if target is not None and not isinstance(target, str):
         raise TypeError(f"target must be a column name (str) or None, got {target!r}")
+    if columns is not None:
+        columns = _feature_columns(columns, target)
     rows = list(_csv_rows(path))
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row of column names")
@@ -442,11 +456,23 @@ def read_csv(path, target: str | None = None) -> CsvTable:
         raise ValueError(
             f"{path}: expected feature columns besides the target {target!r}, got none"
         )
+    if columns is None:
+        columns = tuple(name for name in names if name != target)
+    missing = [name for name in columns if name not in first_seen]
+    if missing:
+        raise ValueError(
+            f"{path}: no column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(name) for name in missing)}; available columns: {', '.join(names)}"
+        )
     if len(rows) == 1:
         raise ValueError(
             f"{path}: expected data rows after the header (line {header_line}), got none"
         )
 
+    wanted = set(columns)
+    # Cells are read in file order; ``order`` then puts the features in the order of columns.
+    in_file_order = [name for name in names if name in wanted]
+    order = [in_file_order.index(name) for name in columns]
     features, target_cells = [], []
     for line, cells in rows[1:]:
         if len(cells) != len(names):
@@ -456,6 +482,8 @@ def read_csv(path, target: str | None = None) -> CsvTable:
             )
         row = []
         for name, cell in zip(names, cells, strict=True):
+            if name != target and name not in wanted:
+                continue
             where = f"{path}, line {line}, column {name!r}"
             if not cell or cell.lower() in _MISSING:
                 raise ValueError(f"{where}: expected a value, got the missing value {cell!r}")
@@ -473,12 +501,28 @@ def read_csv(path, target: str | None = None) -> CsvTable:
     elif target is not None:
         target_values = np.array([cell for _, cell in target_cells], dtype=object)
     return CsvTable(
-        features=np.array(features, dtype=np.float64),
-        feature_names=tuple(name for name in names if name != target),
+        features=np.array(features, dtype=np.float64)[:, order],
+        feature_names=columns,
         target=target_values,
         target_name=target,
         path=path,
     )
+
+
+def _feature_columns(columns, target: str | None) -> tuple[str, ...]:
+    """Check ``read_csv``'s ``columns``: at least one name, none twice, not the target."""
+    columns = _names(columns, "columns")
+    if not columns:
+        raise ValueError(f"columns must name at least one feature column, got {columns!r}")
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"columns must name each column once, got {', '.join(map(repr, repeated))} "
+            f"more than once: {columns!r}"
+        )
+    if target in columns:
+        raise ValueError(f"columns must not include the target column {target!r}: {columns!r}")
+    return columns
 
 
 # --- MNIST IDX ----------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "scaler"                "Standardizer", with the scaler arrays
                "feature_names"         JSON list of the n_in input columns' names, when known
                "target_name"           the predicted column's name, when known
+               "loss"                  JSON of Loss.get_config(): the loss it was trained with,
+                                       when a built-in one
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
                "history"               JSON of History.to_dict(): what training recorded
 
@@ -33,7 +35,7 @@ import numpy as np
 
 import glassnet
 from glassnet import layers as _layers
-from glassnet import optimizers
+from glassnet import losses, optimizers
 from glassnet import safetensors as st
 from glassnet.callbacks import History
 from glassnet.network import Network
@@ -54,9 +56,10 @@ _MAX_LABEL_CHARS = 65_536
 def save(network: Network, path, *, include_optimizer: bool = False) -> None:
     """Write ``network`` to ``path`` as a glassnet model file, atomically.
 
-    Stores the config, every weight, the classes, scaler, feature names and target name when
-    set, the training history when there is one and, with ``include_optimizer=True``, the
-    optimizer and its state, so that training can resume exactly where it stopped.
+    Stores the config, every weight, the classes, scaler, feature names, target name and loss
+    (a built-in one) when set, the training history when there is one and, with
+    ``include_optimizer=True``, the optimizer and its state, so that training can resume
+    exactly where it stopped.
 
     Everything is checked before a byte is written: a network that ``load`` could not rebuild
     (a custom layer or activation without a registered name, non-finite weights, classes that do
@@ -84,6 +87,9 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
         metadata["scaler"] = _SCALER
         arrays.update(_scaler_arrays(network))
     metadata.update(_names_metadata(network))
+    loss = _loss_json(network)
+    if loss is not None:
+        metadata["loss"] = loss
     optimizer = network.optimizer
     if include_optimizer and optimizer is not None:
         config, state = _optimizer_state(network, optimizer)
@@ -98,8 +104,8 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
 def load(path) -> Network:
     """Read the model file at ``path`` and return the network it holds, ready to predict.
 
-    Classes, scaler, feature names, target name and history are restored when stored (the names
-    stay None in files without them); a stored optimizer comes back bound to the network's
+    Classes, scaler, feature names, target name, loss and history are restored when stored
+    (each stays None in files without it); a stored optimizer comes back bound to the network's
     parameters with its state, as ``network.optimizer``. Raises
     ``ModelFileError`` (a ``ValueError``) naming the path and the problem for any file that is
     not a valid glassnet model, ``FileNotFoundError`` when there is no file.
@@ -136,6 +142,7 @@ def load(path) -> Network:
         except ValueError as error:
             raise ModelFileError(f"{path}: invalid scaler: {error}") from None
     network.feature_names, network.target_name = _load_names(path, metadata, network.n_in)
+    network.loss = _load_loss(path, metadata)
     if optimizer is not None:
         _load_optimizer_state(path, optimizer, arrays)
         network.optimizer = optimizer
@@ -150,8 +157,9 @@ def inspect(path) -> dict:
     Returns a dict with ``path``, ``format_version``, ``glassnet_version``, ``config``,
     ``n_in``, ``n_out``, ``n_parameters``, ``dtype``, ``classes`` (a list, or None), ``scaler``
     (True when stored), ``feature_names`` (a list, or None), ``target_name`` (or None),
-    ``optimizer`` (its config, or None) and ``history`` (None, or ``{"epochs", "best_epoch",
-    "final"}`` where ``final`` maps each recorded metric to its last value). Raises like
+    ``loss`` (its config, or None), ``optimizer`` (its config, or None) and ``history`` (None,
+    or ``{"epochs", "best_epoch", "final"}`` where ``final`` maps each recorded metric to its
+    last value). Raises like
     ``load`` for a file that is not a glassnet model; the weights themselves are checked only by
     ``load``.
     """
@@ -173,6 +181,7 @@ def inspect(path) -> dict:
             "best_epoch": recorded.best_epoch,
             "final": {key: values[-1] for key, values in recorded.metrics.items() if values},
         }
+    loss = _load_loss(path, metadata)
     optimizer = _json_field(path, metadata, "optimizer") if "optimizer" in metadata else None
     return {
         "path": str(path),
@@ -187,6 +196,7 @@ def inspect(path) -> dict:
         "scaler": _has_scaler(path, metadata),
         "feature_names": list(feature_names) if feature_names is not None else None,
         "target_name": target_name,
+        "loss": loss.get_config() if loss is not None else None,
         "optimizer": optimizer,
         "history": history,
     }
@@ -279,6 +289,19 @@ def _names_metadata(network: Network) -> dict[str, str]:
             )
         metadata["target_name"] = network.target_name
     return metadata
+
+
+def _loss_json(network: Network) -> str | None:
+    """The ``loss`` entry: the training loss's config when it is a built-in loss that loads back
+    as itself, else None (a custom loss is not stored)."""
+    loss = network.loss
+    if loss is None:
+        return None
+    try:
+        rebuilt = losses.get(loss.get_config())
+    except (TypeError, ValueError):
+        return None
+    return json.dumps(loss.get_config()) if type(rebuilt) is type(loss) else None
 
 
 def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.ndarray]]:
@@ -534,6 +557,17 @@ def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
             f"{'exactly 2' if n_out == 1 else f'2 to {n_out}'} classes apart"
         )
     return None
+
+
+def _load_loss(path: Path, metadata: dict[str, str]):
+    """The stored training loss, or None when the file has none."""
+    if "loss" not in metadata:
+        return None
+    config = _json_field(path, metadata, "loss")
+    try:
+        return losses.get(config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: metadata 'loss' cannot be built: {error}") from None
 
 
 def _build_optimizer(path: Path, network: Network, config):

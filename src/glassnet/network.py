@@ -40,7 +40,8 @@ class Network:
         scaler: the ``Standardizer`` applied by ``predict`` (set by ``fit(standardize=True)``).
         feature_names: the names of the input columns, in input order, or None when unknown.
         target_name: the name of the column the network predicts, or None when unknown.
-        optimizer, history: the optimizer and ``History`` of the last ``fit``, or None.
+        loss, optimizer, history: the ``Loss``, optimizer and ``History`` of the last ``fit``,
+            or None.
 
     Example, the tutorial's 2-2-1 network::
 
@@ -66,6 +67,7 @@ class Network:
         self.scaler = None
         self.feature_names: tuple[str, ...] | None = None
         self.target_name: str | None = None
+        self.loss = None
         self.optimizer = None
         self.history = None
         self._scratch: dict[int, np.ndarray] = {}

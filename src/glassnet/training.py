@@ -185,7 +185,7 @@ def fit(
     ss_total = total_sum_of_squares(Y) if "r2" in metric_names else None
 
     optimizer.bind(network.parameters())
-    network.optimizer = optimizer
+    network.loss, network.optimizer = loss, optimizer
     initial_lr = optimizer.learning_rate
     output = network.output_layer
     n_batches = math.ceil(n_samples / batch_size)
@@ -255,8 +255,14 @@ def fit(
 
 
 def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
-    """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding."""
-    loss = losses.get(loss if loss is not None else _default_loss(network))
+    """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding.
+
+    The loss defaults to the one the network was trained with (``network.loss``), else to
+    ``fit``'s default for its output.
+    """
+    if loss is None:
+        loss = network.loss if network.loss is not None else _default_loss(network)
+    loss = losses.get(loss)
     X = network.scale_inputs(network.check_inputs(X))
     Y = _encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
