@@ -1,7 +1,7 @@
 """How many threads NumPy's BLAS, the library that runs the matrix products, may use.
 
 On a 2-core machine one thread is fastest for training at small batches (32 to 128), and two
-make inference on large batches about 1.4-1.8 times faster; see docs/benchmarks.md.
+make inference on large batches about 1.6 times faster; see docs/benchmarks.md.
 threadpoolctl is imported on first call, so ``import glassnet`` does not load it.
 """
 
