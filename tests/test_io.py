@@ -292,8 +292,7 @@ def test_package_and_method_shortcuts(tmp_path):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_resumed_training_matches_an_uninterrupted_run(tmp_path, optimizer, dtype):
     X, Y = regression_data()
-    # Dropout's generator is not part of the file, so resuming is exact only without it.
-    network = regressor(dtype, dropout=False)
+    network = regressor(dtype)  # with dropout: its generator's state is in the file too
     network.fit(X, Y, optimizer=optimizer, epochs=3, batch_size=8)
     path = tmp_path / "checkpoint.safetensors"
     io.save(network, path, include_optimizer=True)
@@ -831,6 +830,19 @@ CASES = {
     ),
     "loss-unknown": (_set("loss", '{"name": "hinge"}'), ["metadata 'loss' cannot be built"]),
     "loss-bad-json": (_set("loss", "mse"), ["bad JSON in metadata 'loss'"]),
+    "random-state-bad-json": (_set("random_state", "{"), ["bad JSON in metadata 'random_state'"]),
+    "random-state-wrong-layer": (
+        _set("random_state", '{"layers.0": {}}'),
+        ["metadata 'random_state' must map ['layers.1'] to generator states"],
+    ),
+    "random-state-other-generator": (
+        _set("random_state", '{"layers.1": {"bit_generator": "MT19937", "state": {}}}'),
+        ["metadata 'random_state' of layers.1: invalid random generator state"],
+    ),
+    "random-state-not-a-state": (
+        _set("random_state", '{"layers.1": 5}'),
+        ["metadata 'random_state' of layers.1: invalid random generator state"],
+    ),
     "history-bad-best-epoch": (
         _set("history", '{"metrics": {}, "best_epoch": -2}'),
         ["'best_epoch' (an integer or null)"],

@@ -18,6 +18,8 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "loss"                  JSON of Loss.get_config(): the loss it was trained with,
                                        when a built-in one
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
+               "random_state"          JSON {"layers.<i>": state} of the layers' random
+                                       generators (dropout), saved with the optimizer
                "history"               JSON of History.to_dict(): what training recorded
 
 Loading trusts nothing in the file: the format and its version, every JSON field, every array's
@@ -58,8 +60,8 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
 
     Stores the config, every weight, the classes, scaler, feature names, target name and loss
     (a built-in one) when set, the training history when there is one and, with
-    ``include_optimizer=True``, the optimizer and its state, so that training can resume
-    exactly where it stopped.
+    ``include_optimizer=True``, the optimizer and its state and the layers' random generators
+    (dropout), so that training can resume exactly where it stopped.
 
     Everything is checked before a byte is written: a network that ``load`` could not rebuild
     (a custom layer or activation without a registered name, non-finite weights, classes that do
@@ -95,6 +97,9 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
         config, state = _optimizer_state(network, optimizer)
         metadata["optimizer"] = config
         arrays.update({f"optimizer.{name}": array for name, array in state.items()})
+        random_states = _random_states(network)
+        if random_states:
+            metadata["random_state"] = json.dumps(random_states)
     history = network.history
     if history is not None:
         metadata["history"] = _history_json(history)
@@ -106,7 +111,8 @@ def load(path) -> Network:
 
     Classes, scaler, feature names, target name, loss and history are restored when stored
     (each stays None in files without it); a stored optimizer comes back bound to the network's
-    parameters with its state, as ``network.optimizer``. Raises
+    parameters with its state, as ``network.optimizer``, and dropout layers go on with their
+    stored random draws. Raises
     ``ModelFileError`` (a ``ValueError``) naming the path and the problem for any file that is
     not a valid glassnet model, ``FileNotFoundError`` when there is no file.
     """
@@ -146,6 +152,8 @@ def load(path) -> Network:
     if optimizer is not None:
         _load_optimizer_state(path, optimizer, arrays)
         network.optimizer = optimizer
+    if "random_state" in metadata:
+        _load_random_states(path, network, _json_field(path, metadata, "random_state"))
     if "history" in metadata:
         network.history = _load_history(path, _json_field(path, metadata, "history"))
     return network
@@ -582,6 +590,31 @@ def _build_optimizer(path: Path, network: Network, config):
         raise ModelFileError(f"{path}: metadata 'optimizer' cannot be built: {error}") from None
     optimizer.bind(network.parameters())
     return optimizer
+
+
+def _random_states(network: Network) -> dict[str, dict]:
+    """``{"layers.<i>": state}`` of every layer with a random generator (dropout)."""
+    states = {}
+    for index, layer in enumerate(network.layers):
+        state = layer.get_random_state()
+        if state is not None:
+            states[f"layers.{index}"] = state
+    return states
+
+
+def _load_random_states(path: Path, network: Network, states) -> None:
+    """Restore the layers' random generators from the ``random_state`` entry."""
+    expected = _random_states(network)
+    if not isinstance(states, dict) or set(states) != set(expected):
+        raise ModelFileError(
+            f"{path}: metadata 'random_state' must map {sorted(expected)} to generator states, "
+            f"got {_brief(states)}"
+        )
+    for name, state in states.items():
+        try:
+            network.layers[int(name.split(".")[1])].set_random_state(state)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: metadata 'random_state' of {name}: {error}") from None
 
 
 def _load_optimizer_state(path: Path, optimizer, arrays: dict) -> None:

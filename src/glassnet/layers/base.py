@@ -48,6 +48,15 @@ class Layer:
         """Return a JSON-able dict from which ``glassnet.layers.from_config`` rebuilds it."""
         return {"type": type(self).__name__}
 
+    def get_random_state(self) -> dict | None:
+        """The JSON-able state of the layer's random generator, or None for a layer that draws
+        nothing; a training checkpoint stores it, so a resumed run draws what the first would."""
+        return None
+
+    def set_random_state(self, state: dict) -> None:
+        """Restore what ``get_random_state`` returned."""
+        raise ValueError(f"{type(self).__name__} has no random state to restore")
+
     def _buffer(self, name: str, n_rows: int, n_cols: int) -> np.ndarray:
         """A reusable ``(n_rows, n_cols)`` array, grown only when a larger batch arrives."""
         buffer = self._buffers.get(name)

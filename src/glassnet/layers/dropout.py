@@ -45,3 +45,14 @@ class Dropout(Layer):
 
     def get_config(self):
         return {"type": "Dropout", "rate": self.rate}
+
+    def get_random_state(self):
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state):
+        generator = np.random.default_rng()
+        try:
+            generator.bit_generator.state = state
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"invalid random generator state: {error}") from None
+        self._rng = generator
