@@ -471,8 +471,8 @@ def read_csv(
 
     wanted = set(columns)
     # Cells are read in file order; ``order`` then puts the features in the order of columns.
-    in_file_order = [name for name in names if name in wanted]
-    order = [in_file_order.index(name) for name in columns]
+    position = {name: i for i, name in enumerate(name for name in names if name in wanted)}
+    order = [position[name] for name in columns]
     features, target_cells = [], []
     for line, cells in rows[1:]:
         if len(cells) != len(names):
