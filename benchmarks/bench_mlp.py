@@ -22,7 +22,7 @@ docs/benchmarks.md explain every number.
 
 Usage::
 
-    python benchmarks/bench_mlp.py                  # full run, 1 and 2 threads (~4-5 minutes)
+    python benchmarks/bench_mlp.py                  # full run, 1 and 2 threads (~6 minutes)
     python benchmarks/bench_mlp.py --quick          # a smaller run (under a minute)
     python benchmarks/bench_mlp.py --threads 1 --json results.json
 """
