@@ -118,7 +118,7 @@ def test_inspect_shows_architecture_preprocessing_and_training(trained):
     assert "33" in text  # 2*8+8 + 8*1+1 parameters
     assert "classifier, 2 classes: cat, dog" in text
     assert "standardised" in text
-    assert "Training: 40 epochs" in text
+    assert "Training: 40 epochs with binary_cross_entropy" in text
     summary = json.loads(
         succeeded(glassnet("inspect", "pets.safetensors", "--json", cwd=folder)).stdout
     )
@@ -126,6 +126,7 @@ def test_inspect_shows_architecture_preprocessing_and_training(trained):
     assert summary["classes"] == ["cat", "dog"]
     assert summary["feature_names"] == ["weight", "ears"]
     assert summary["target_name"] == "species"
+    assert summary["loss"] == {"name": "binary_cross_entropy"}
 
 
 def test_inspect_shows_the_column_names(trained):

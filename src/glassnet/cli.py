@@ -768,7 +768,8 @@ def inspect(model, as_json) -> None:
             for key, value in history["final"].items()
             if not key.startswith(("grad_norm.", "learning_rate"))
         )
-        stdout.print(f"Training: {history['epochs']} epochs{best}; last epoch: {final}")
+        loss = f" with {summary['loss']['name']}" if summary["loss"] else ""
+        stdout.print(f"Training: {history['epochs']} epochs{loss}{best}; last epoch: {final}")
     optimizer = summary["optimizer"]
     stored = f"{optimizer['name']} (state stored)" if optimizer else "not stored"
     stdout.print(f"Optimizer: {stored}")
