@@ -97,9 +97,11 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
         config, state = _optimizer_state(network, optimizer)
         metadata["optimizer"] = config
         arrays.update({f"optimizer.{name}": array for name, array in state.items()})
-        random_states = _random_states(network)
-        if random_states:
-            metadata["random_state"] = json.dumps(random_states)
+        random_layers = _random_layers(network)
+        if random_layers:
+            metadata["random_state"] = json.dumps(
+                {name: layer.get_random_state() for name, layer in random_layers.items()}
+            )
     history = network.history
     if history is not None:
         metadata["history"] = _history_json(history)
@@ -592,19 +594,18 @@ def _build_optimizer(path: Path, network: Network, config):
     return optimizer
 
 
-def _random_states(network: Network) -> dict[str, dict]:
-    """``{"layers.<i>": state}`` of every layer with a random generator (dropout)."""
-    states = {}
-    for index, layer in enumerate(network.layers):
-        state = layer.get_random_state()
-        if state is not None:
-            states[f"layers.{index}"] = state
-    return states
+def _random_layers(network: Network) -> dict:
+    """``{"layers.<i>": layer}`` for every layer with a random generator (dropout)."""
+    return {
+        f"layers.{index}": layer
+        for index, layer in enumerate(network.layers)
+        if layer.get_random_state() is not None
+    }
 
 
 def _load_random_states(path: Path, network: Network, states) -> None:
     """Restore the layers' random generators from the ``random_state`` entry."""
-    expected = _random_states(network)
+    expected = _random_layers(network)
     if not isinstance(states, dict) or set(states) != set(expected):
         raise ModelFileError(
             f"{path}: metadata 'random_state' must map {sorted(expected)} to generator states, "
@@ -612,7 +613,7 @@ def _load_random_states(path: Path, network: Network, states) -> None:
         )
     for name, state in states.items():
         try:
-            network.layers[int(name.split(".")[1])].set_random_state(state)
+            expected[name].set_random_state(state)
         except ValueError as error:
             raise ModelFileError(f"{path}: metadata 'random_state' of {name}: {error}") from None
 
