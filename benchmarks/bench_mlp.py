@@ -1002,31 +1002,36 @@ def print_threads(n_threads: int, result: dict, config: Config) -> None:
             "  NOTE: the machine's matmul speed changed more than 2x during this suite (on a "
             "shared VM the second core comes and goes); read these figures with care"
         )
-    latency, throughput = inference["latency_seconds"], inference["throughput_per_second"]
     print("inference, 784-128-10")
-    print(
-        "  one-sample latency, us: "
-        + ", ".join(f"{name} {seconds * 1e6:.1f}" for name, seconds in latency.items())
+    _print_inference(
+        "one-sample latency, us",
+        {name: seconds * 1e6 for name, seconds in inference["latency_seconds"].items()},
+        ".1f",
+        "glassnet predict / torch model(x)",
+        GOAL_LATENCY_VS_TORCH,
+        at_most=True,
     )
-    ratio = _ratio(latency.get("glassnet"), latency.get("torch"))
-    floor_ratio = _ratio(latency.get("numpy floor"), latency.get("torch"))
-    print(
-        f"    glassnet predict / torch model(x): {_fmt(ratio, '.2f')} "
-        f"(goal <= {GOAL_LATENCY_VS_TORCH}){_verdict(ratio, GOAL_LATENCY_VS_TORCH)}; "
-        f"numpy floor / torch: {_fmt(floor_ratio, '.2f')}"
-    )
-    print(
-        f"  batch {inference['throughput_batch']:,} throughput, samples/s: "
-        + ", ".join(f"{name} {rate:,.0f}" for name, rate in throughput.items())
-    )
-    ratio = _ratio(throughput.get("glassnet"), throughput.get("torch"))
-    floor_ratio = _ratio(throughput.get("numpy floor"), throughput.get("torch"))
-    print(
-        f"    glassnet / torch: {_fmt(ratio, '.2f')} (goal >= {GOAL_THROUGHPUT_VS_TORCH})"
-        f"{_verdict(ratio, GOAL_THROUGHPUT_VS_TORCH, at_most=False)}; "
-        f"numpy floor / torch: {_fmt(floor_ratio, '.2f')}"
+    _print_inference(
+        f"batch {inference['throughput_batch']:,} throughput, samples/s",
+        inference["throughput_per_second"],
+        ",.0f",
+        "glassnet / torch",
+        GOAL_THROUGHPUT_VS_TORCH,
+        at_most=False,
     )
     print()
+
+
+def _print_inference(title, values, spec, ratio_name, goal, at_most) -> None:
+    """One inference figure for every framework, then glassnet's and the floor's ratios to
+    torch, glassnet's against its goal."""
+    print(f"  {title}: " + ", ".join(f"{name} {value:{spec}}" for name, value in values.items()))
+    ratio = _ratio(values.get("glassnet"), values.get("torch"))
+    floor_ratio = _ratio(values.get("numpy floor"), values.get("torch"))
+    print(
+        f"    {ratio_name}: {_fmt(ratio, '.2f')} (goal {'<=' if at_most else '>='} {goal})"
+        f"{_verdict(ratio, goal, at_most)}; numpy floor / torch: {_fmt(floor_ratio, '.2f')}"
+    )
 
 
 def print_imports(imports: dict) -> None:
