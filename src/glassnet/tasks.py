@@ -62,7 +62,7 @@ def infer_task(y, task: str | None = None, loss=None) -> str:
         task = one_of(task, "task", TASKS)
         if task == "regression" and _is_text(y):
             raise ValueError(
-                f"task 'regression' needs numbers, got labels such as {y.flat[0]!r} "
+                f"task 'regression' needs numbers, got labels such as {y.ravel()[:1].tolist()[0]!r} "
                 f"(dtype {y.dtype}); the task for labels is 'classification'"
             )
         if task == "classification" and not _label_shaped(y):
