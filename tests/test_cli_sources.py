@@ -15,9 +15,9 @@ import sys
 
 import numpy as np
 import pytest
+from test_cli import ENV, glassnet, succeeded, write_csv
 
 import glassnet as library
-from test_cli import ENV, glassnet, succeeded, write_csv
 
 # -- built-in datasets -----------------------------------------------------------------------------
 
