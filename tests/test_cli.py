@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -89,6 +90,8 @@ def trained(tmp_path_factory):
             "8",
             "--learning-rate",
             "0.01",
+            "--patience",
+            "0",
             cwd=folder,
         )
     )
@@ -281,29 +284,28 @@ def test_only_train_hints_at_ignore_for_a_text_cell(workspace):
         assert result.stderr.strip().endswith("column 'ears': expected a number, got 'oops'")
 
 
-def test_train_on_the_builtin_xor_dataset(tmp_path):
-    succeeded(
-        glassnet(
-            "train",
-            "--dataset",
-            "xor",
-            "--out",
-            "xor.safetensors",
-            "--epochs",
-            "60",
-            "--learning-rate",
-            "0.01",
-            "--patience",
-            "20",
-            "--quiet",
-            cwd=tmp_path,
-        )
-    )
+def test_train_on_the_builtin_xor_dataset_stops_early_and_trains_again_on_every_row(tmp_path):
+    train = ["train", "--dataset", "xor", "--out", "xor.safetensors", "--epochs", "60"]
+    result = succeeded(glassnet(*train, "--learning-rate", "0.01", "--patience", "5", cwd=tmp_path))
+    kept = re.search(r"kept the weights of epoch (\d+)", result.stdout)
+    chosen = int(kept.group(1)) + 1
+    assert f"Training again on all 200 rows for the {chosen} epochs chosen" in result.stderr
+    assert "all rows" in result.stdout and "validation" in result.stdout
     summary = json.loads(
         succeeded(glassnet("inspect", "xor.safetensors", "--json", cwd=tmp_path)).stdout
     )
     assert summary["classes"] == [0, 1]
-    assert summary["history"]["final"]["val_accuracy"] >= 0.85
+    assert summary["history"]["epochs"] == chosen  # the model trained on every row
+    assert summary["history"]["final"]["accuracy"] >= 0.85
+    scores = json.loads(
+        succeeded(glassnet("evaluate", "xor.safetensors", "--dataset", "xor", "--json",
+                           cwd=tmp_path)).stdout
+    )  # fmt: skip
+    assert scores["accuracy"] >= 0.85
+    # --no-refit keeps the model of the first run, with its validation history
+    succeeded(glassnet(*train, "--patience", "5", "--no-refit", "-o", "first.st", cwd=tmp_path))
+    first = json.loads(succeeded(glassnet("inspect", "first.st", "--json", cwd=tmp_path)).stdout)
+    assert "val_accuracy" in first["history"]["final"]
 
 
 def test_a_regression_target_trains_evaluates_and_predicts_numbers(tmp_path):

@@ -109,6 +109,22 @@ def test_standardisation_travels_with_the_network():
     assert np.mean(network.predict(X) == y) > 0.95
 
 
+def test_standardisation_can_keep_columns_already_on_a_unit_scale():
+    # A border pixel: nearly always 0, once 0.5. Divided by its deviation it would read 22
+    # for a stroke; kept, it reads 0.5 like every other pixel.
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(0, 1, 2000), np.zeros(2000), rng.normal(50, 10, 2000)])
+    X[7, 1] = 0.5
+    kept = glassnet.preprocessing.Standardizer().fit(X, keep_unit_interval=True)
+    np.testing.assert_array_equal(kept.mean[:2], [0.0, 0.0])
+    np.testing.assert_array_equal(kept.scale[:2], [1.0, 1.0])
+    np.testing.assert_allclose(kept.mean[2], X[:, 2].mean())  # other columns standardised
+    np.testing.assert_allclose(kept.scale[2], X[:, 2].std())
+    plain = glassnet.preprocessing.Standardizer().fit(X)
+    assert plain.transform(X)[7, 1] > 20
+    assert kept.transform(X)[7, 1] == 0.5
+
+
 def test_early_stopping_restores_the_best_weights():
     data = datasets.moons(60, noise=0.3, seed=3)
     network = Network([Dense(2, 64, "relu"), Dense(64, 2, "softmax")], seed=0)

@@ -3,7 +3,8 @@
 The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked into a
 ``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
 for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``;
-``set_num_threads`` for the matrix products.
+``set_num_threads`` for the matrix products; ``tasks`` for the rules that choose a task,
+output layer and loss from the data.
 """
 
 import importlib
@@ -16,6 +17,7 @@ from glassnet import (
     optimizers,
     preprocessing,
     schedules,
+    tasks,
 )
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
@@ -77,4 +79,5 @@ __all__ = [
     "save",
     "schedules",
     "set_num_threads",
+    "tasks",
 ]

@@ -25,12 +25,21 @@ class Standardizer:
         if self.scale is not None and np.any(self.scale <= 0):
             raise ValueError("scale must be positive everywhere")
 
-    def fit(self, X) -> Standardizer:
-        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``."""
+    def fit(self, X, keep_unit_interval: bool = False) -> Standardizer:
+        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``.
+
+        With ``keep_unit_interval``, a column whose values all lie in [0, 1] (pixels,
+        proportions, yes/no indicators) is kept as it is (mean 0, scale 1): it is on a unit
+        scale already, and dividing a nearly constant one, such as an image's border pixel, by
+        its tiny deviation would turn a rare stroke into an input of 50 or 100.
+        """
         X = numeric_array(X, "X", ndim=2)
         self.mean = X.mean(axis=0, dtype=np.float64)
         scale = X.std(axis=0, dtype=np.float64)
         self.scale = np.where(scale > 0, scale, 1.0)
+        if keep_unit_interval:
+            unit = (X.min(axis=0) >= 0) & (X.max(axis=0) <= 1)
+            self.mean[unit], self.scale[unit] = 0.0, 1.0
         return self
 
     def transform(self, X) -> np.ndarray:

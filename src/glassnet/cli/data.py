@@ -39,15 +39,18 @@ class Rows:
     ids: list[str] | None = None  # (n_rows,) cells of the --id column, as written
 
 
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The seed a built-in dataset's rows are drawn from ('glassnet train' uses 0 too).",
+)
+
+
 def dataset_options(command):
     """``--dataset NAME`` and ``--seed N``: rows from a built-in dataset instead of a file."""
-    command = click.option(
-        "--seed",
-        type=click.IntRange(min=0),
-        default=0,
-        show_default=True,
-        help="The seed the --dataset rows are drawn from ('glassnet train' draws with 0 too).",
-    )(command)
+    command = seed_option(command)
     return click.option(
         "--dataset",
         type=click.Choice(list(datasets.GENERATORS)),

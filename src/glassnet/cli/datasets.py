@@ -10,7 +10,7 @@ from rich.table import Table
 from glassnet import datasets
 from glassnet._files import atomic_write
 from glassnet.cli.common import OutputFile, reports_errors, stdout
-from glassnet.cli.data import dataset_rows
+from glassnet.cli.data import dataset_rows, seed_option
 from glassnet.plots import label_text
 
 
@@ -22,13 +22,7 @@ from glassnet.plots import label_text
     help="Write this dataset to OUT.csv, as 'glassnet train --dataset NAME' trains on it.",
 )
 @click.argument("out", required=False, type=OutputFile())
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="The seed the rows are drawn from ('glassnet train' draws with 0 too).",
-)
+@seed_option
 @reports_errors
 def datasets_command(name, out, seed) -> None:
     """List the built-in datasets, or write one to OUT.csv with --export NAME.
