@@ -6,6 +6,7 @@ expected and what was received, e.g. ``n_in must be a positive integer, got 0``.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -27,25 +28,21 @@ def non_negative_int(value, name: str) -> int:
 
 def positive_float(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number > 0, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if value <= 0:
+    if not _finite_real(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
 def non_negative_float(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    if value < 0:
+    if not _finite_real(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     return float(value)
 
 
 def fraction(value, name: str, *, inclusive_low: bool = True) -> float:
     """Return ``value`` as a float in [0, 1) (or (0, 1) when not ``inclusive_low``)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    ok = _finite_real(value)
     if ok:
         ok = (0 <= value < 1) if inclusive_low else (0 < value < 1)
     if not ok:
@@ -54,30 +51,60 @@ def fraction(value, name: str, *, inclusive_low: bool = True) -> float:
     return float(value)
 
 
-def float_dtype(dtype) -> np.dtype:
-    """Return ``dtype`` as a NumPy dtype if it is float32 or float64."""
+def _finite_real(value) -> bool:
+    """Whether ``value`` is a real number (not a bool) that a float holds as a finite value;
+    an integer too large for a float (``10**400``) is not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
     try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def float_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype if it is float32 or float64.
+
+    Only a name (``"float32"``), a type (``np.float32``) or a dtype is looked at: NumPy would
+    also build a dtype from lists and dicts, at a cost set by whoever wrote them.
+    """
+    resolved = None
+    if isinstance(dtype, (str, type, np.dtype)):
+        try:
+            resolved = np.dtype(dtype)
+        except (TypeError, ValueError, OverflowError):
+            resolved = None
+    # None first: a dtype compares equal to None, which NumPy reads as float64.
+    if resolved is None or resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {_describe(dtype)}")
     return resolved
 
 
-# NumPy dtype kinds accepted as numbers: bool, signed and unsigned ints, floats, complex.
-_NUMERIC_KINDS = "biufc"
+# NumPy dtype kinds accepted as numbers: bool, signed and unsigned ints, floats. Complex numbers
+# are refused: converting them to float would silently drop their imaginary part.
+_NUMERIC_KINDS = "biuf"
+# NumPy parses these kinds (objects such as Decimal, text such as "1.5") when asked for a float.
+_PARSED_KINDS = "OUS"
 
 
 def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] | None = None):
-    """Convert ``value`` to a finite, non-empty numeric array, or raise naming ``name``.
+    """Convert ``value`` to a finite, non-empty, real numeric array, or raise naming ``name``.
 
-    ``ndim`` restricts the number of dimensions (an int or a tuple of allowed ints).
+    ``dtype``, a float dtype, is the dtype of the result: every value must fit it, so that
+    ``1e39`` is refused for float32 rather than becoming ``inf``. ``ndim`` restricts the number
+    of dimensions (an int or a tuple of allowed ints).
     """
     try:
-        array = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
+        array = np.asarray(value)
+        if dtype is not None and array.dtype.kind in _PARSED_KINDS:
+            array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(f"{name} must be numeric array-like, got {_describe(value)}") from error
+    if array.dtype.kind == "c":
+        raise TypeError(
+            f"{name} must hold real numbers, got complex values (dtype {array.dtype}); "
+            "pass the real part (value.real) or the magnitude (abs(value)) explicitly"
+        )
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
     if ndim is not None:
@@ -87,13 +114,45 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
             raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
-    if array.dtype.kind in "fc" and not _all_finite(array):
+    if array.dtype.kind == "f" and not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
-        where = ", ".join(str(int(i)) for i in bad)
         raise ValueError(
-            f"{name} must contain only finite values, got {array[tuple(bad)]} at index ({where})"
+            f"{name} must contain only finite values, got {array[tuple(bad)]} at index "
+            f"({_index_text(bad)})"
         )
+    if dtype is not None:
+        array = _cast_fitting(array, np.dtype(dtype), name)
     return array
+
+
+def _cast_fitting(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """``array``, finite, as the float ``dtype``; a value beyond its range raises naming where.
+
+    A finite value that does not fit becomes an infinity when cast, so the cast itself is the
+    test: no pass over the data beyond the finite check of the result, and none at all when
+    every value of ``array``'s dtype fits.
+    """
+    with np.errstate(over="ignore"):
+        cast = array.astype(dtype, copy=False)
+    if not _may_overflow(array.dtype, dtype) or _all_finite(cast):
+        return cast
+    bad = np.argwhere(~np.isfinite(cast))[0]
+    raise ValueError(
+        f"{name} must hold values that fit {dtype.name} (at most {np.finfo(dtype).max:.8g} in "
+        f"magnitude), got {array[tuple(bad)].item()!r} at index ({_index_text(bad)})"
+    )
+
+
+def _may_overflow(source: np.dtype, target: np.dtype) -> bool:
+    """Whether some finite value of dtype ``source`` is beyond the float dtype ``target``."""
+    largest = np.finfo(target).max
+    if source.kind == "f":
+        return np.finfo(source).max > largest
+    return source.kind in "iu" and np.iinfo(source).max > largest
+
+
+def _index_text(index) -> str:
+    return ", ".join(str(int(i)) for i in index)
 
 
 # Up to this many values a boolean mask is cheap; above it ``_all_finite`` avoids a temporary
@@ -102,7 +161,7 @@ MASK_LIMIT = 1 << 17
 
 
 def _all_finite(array: np.ndarray) -> bool:
-    """Whether every value of a float or complex ``array`` is finite.
+    """Whether every value of a float ``array`` is finite.
 
     Small arrays are tested value by value. A large one is first summed: a sum is never finite
     when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS

@@ -156,14 +156,15 @@ class Network:
         return self.forward(self.check_inputs(x.reshape(1, -1), "x"))[0]
 
     def check_inputs(self, X, name: str = "X") -> np.ndarray:
-        """Return ``X`` as a finite ``(n_samples, n_in)`` array of the network's dtype."""
-        X = numeric_array(X, name, ndim=2)
+        """Return ``X`` as a finite ``(n_samples, n_in)`` array of the network's dtype; a value
+        beyond the dtype's range raises rather than becoming an infinity."""
+        X = numeric_array(X, name, ndim=2, dtype=self.dtype)
         if X.shape[1] != self.n_in:
             raise ValueError(
                 f"{name} must have {self.n_in} features (columns) for this network, "
                 f"got shape {X.shape}"
             )
-        return np.asarray(X, dtype=self.dtype)
+        return X
 
     # -- backward ------------------------------------------------------------------------------
 
@@ -225,7 +226,7 @@ class Network:
 
     def check_targets(self, Y, loss, n_samples: int) -> np.ndarray:
         """Return ``Y`` in the form ``loss`` needs, checking it matches ``n_samples`` rows."""
-        Y = numeric_array(Y, "Y", ndim=(1, 2))
+        Y = numeric_array(Y, "Y", ndim=(1, 2), dtype=self.dtype)
         if len(Y) != n_samples:
             raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
         return losses.get(loss).prepare_targets(Y, self.n_out, self.dtype)
@@ -288,7 +289,7 @@ class Network:
             )
         checked = {}
         for name, param in expected.items():
-            value = numeric_array(weights[name], name)
+            value = numeric_array(weights[name], name, dtype=param.dtype)
             if value.shape != param.shape:
                 raise ValueError(f"{name} must have shape {param.shape}, got {value.shape}")
             checked[name] = value
