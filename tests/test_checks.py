@@ -3,6 +3,7 @@ an inf wherever it sits, in any shape, memory order and float type, and accept l
 values whose sum overflows."""
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -32,7 +33,10 @@ def test_a_non_finite_value_is_found_at_every_position(shape, order, dtype, bad)
             numeric_array(array, "a")
 
 
-@pytest.mark.parametrize("shape", [(3, 5), (MASK_LIMIT // 400 + 1, 400), (9, MASK_LIMIT // 8)])
+@pytest.mark.parametrize(
+    "shape",
+    [(3, 5), (MASK_LIMIT // 400 + 1, 400), (9, MASK_LIMIT // 8), (2, MASK_LIMIT + 1)],
+)
 def test_large_finite_values_pass_although_their_sum_overflows(shape):
     # The last two shapes are past MASK_LIMIT: the quick sum overflows and the values must
     # then be looked at one by one, without an overflow warning (warnings are errors here).
@@ -49,6 +53,23 @@ def test_a_non_finite_value_is_found_in_an_array_past_the_mask_limit(order, bad)
         with pytest.raises(ValueError, match=rf"at index \({index[0]}, {index[1]}\)$"):
             numeric_array(array, "a")
         array[index] = 1
+
+
+@pytest.mark.parametrize("shape", [(MASK_LIMIT + 3,), (2, MASK_LIMIT + 3)])
+def test_long_rows_are_checked_without_a_ones_vector_as_long_as_them(shape):
+    array = np.ones(shape)
+    index = (*(n - 1 for n in shape[:-1]), 12345)
+    array[index] = np.nan
+    with pytest.raises(ValueError, match=rf"at index \({', '.join(map(str, index))}\)$"):
+        numeric_array(array, "a")
+    array[index] = 1
+    tracemalloc.start()
+    try:
+        assert numeric_array(array, "a") is array
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < array.nbytes // 4, peak
 
 
 def test_a_strided_view_and_a_scalar_are_checked_too():

@@ -126,21 +126,35 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
 
 
 def _cast_fitting(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
-    """``array``, finite, as the float ``dtype``; a value beyond its range raises naming where.
+    """``array``, finite, as the float ``dtype``; a value beyond its range raises naming where."""
+    cast, bad = cast_to_float(array, dtype)
+    if bad is not None:
+        raise ValueError(
+            f"{name} must hold values that {fit_text(dtype)}, got {array[bad].item()!r} at index "
+            f"({_index_text(bad)})"
+        )
+    return cast
 
-    A finite value that does not fit becomes an infinity when cast, so the cast itself is the
-    test: no pass over the data beyond the finite check of the result, and none at all when
-    every value of ``array``'s dtype fits.
+
+def cast_to_float(array: np.ndarray, dtype) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """``(array as the float dtype, index of the first value it cannot hold or None)``.
+
+    ``array`` must be finite. A finite value that does not fit becomes an infinity when cast,
+    so the cast itself is the test: no pass over the data beyond the finite check of the
+    result, and none at all when every value of ``array``'s dtype fits.
     """
+    dtype = np.dtype(dtype)
     with np.errstate(over="ignore"):
         cast = array.astype(dtype, copy=False)
     if not _may_overflow(array.dtype, dtype) or _all_finite(cast):
-        return cast
-    bad = np.argwhere(~np.isfinite(cast))[0]
-    raise ValueError(
-        f"{name} must hold values that fit {dtype.name} (at most {np.finfo(dtype).max:.8g} in "
-        f"magnitude), got {array[tuple(bad)].item()!r} at index ({_index_text(bad)})"
-    )
+        return cast, None
+    return cast, tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+
+
+def fit_text(dtype) -> str:
+    """``fit float32 (at most 3.4028235e+38 in magnitude)``, for messages."""
+    dtype = np.dtype(dtype)
+    return f"fit {dtype.name} (at most {np.finfo(dtype).max:.8g} in magnitude)"
 
 
 def _may_overflow(source: np.dtype, target: np.dtype) -> bool:
@@ -155,6 +169,11 @@ def _index_text(index) -> str:
     return ", ".join(str(int(i)) for i in index)
 
 
+# float64 holds every integer up to 2**53 in magnitude exactly; beyond it neighbouring integers
+# share one float, so a larger whole-valued float is not known to be the integer that was meant.
+MAX_EXACT_INTEGER = 2**53
+
+
 # Up to this many values a boolean mask is cheap; above it ``_all_finite`` avoids a temporary
 # the size of the data.
 MASK_LIMIT = 1 << 17
@@ -166,12 +185,16 @@ def _all_finite(array: np.ndarray) -> bool:
     Small arrays are tested value by value. A large one is first summed: a sum is never finite
     when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS
     over the data, with its threads, and no temporary the size of the data (multiplying by 1
-    keeps every NaN and inf). Only a non-finite sum, from a bad value or from large finite
-    values overflowing, is looked at value by value.
+    keeps every NaN and inf); rows too long for a ones vector to be small are summed by NumPy
+    instead. Only a non-finite sum, from a bad value or from large finite values overflowing,
+    is looked at value by value.
     """
     if array.size > MASK_LIMIT:
         with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
+            if array.shape[-1] <= MASK_LIMIT:
+                row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
+            else:
+                row_sums = np.add.reduce(array, axis=-1)
             if np.isfinite(np.add.reduce(row_sums, axis=None)):
                 return True
     return bool(np.isfinite(array).all())
