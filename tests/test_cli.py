@@ -525,6 +525,13 @@ def workspace(trained, tmp_path):
     arrays, metadata = safetensors.load(folder / "pets.safetensors")
     del metadata["feature_names"], metadata["target_name"]
     safetensors.save(tmp_path / "legacy.st", arrays, metadata)
+    # Crafted values: a history number no float holds, a target name that is no text.
+    metadata["history"] = json.dumps({"metrics": {"loss": [0.5, 10**400]}, "best_epoch": None})
+    safetensors.save(tmp_path / "history.st", arrays, metadata)
+    metadata["target_name"] = "XXXXXX"
+    safetensors.save(tmp_path / "surrogate.st", arrays, metadata)
+    crafted = (tmp_path / "surrogate.st").read_bytes().replace(b"XXXXXX", b"\\udc80")
+    (tmp_path / "surrogate.st").write_bytes(crafted)
     (tmp_path / "truncated.st").write_bytes(model[: len(model) // 2])
     (tmp_path / "corrupted.st").write_bytes(model[:8] + b"[" + model[9:])
     safetensors.save(tmp_path / "foreign.st", {"w": np.zeros(3, dtype=np.float32)})
@@ -636,6 +643,16 @@ MISTAKES = [
             "foreign.st: not a glassnet model file", "n.png"),
     mistake("a CSV file as the model", ["inspect", "pets.csv"], 1,
             "pets.csv: not a safetensors file"),
+    mistake("a history number too large for a float", ["inspect", "history.st"], 1,
+            "history.st: metadata 'history' metric \"loss\" must be a list of numbers"),
+    mistake("a history number too large for a float to plot",
+            ["plot", "history.st", "-k", "loss", "-o", "l.png"], 1,
+            "history.st: metadata 'history' metric", "l.png"),
+    mistake("a lone surrogate in the target name", ["inspect", "surrogate.st"], 1,
+            "surrogate.st: corrupted header: string '\\udc80' holds a lone surrogate"),
+    mistake("a lone surrogate in the target name to predict with",
+            ["predict", "surrogate.st", "pets.csv", "-o", "p.csv"], 1,
+            "surrogate.st: corrupted header", "p.csv"),
     mistake("columns do not match an unnamed model",
             ["predict", "legacy.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
             "the model takes 2 feature columns, the file has 3", "p.csv"),
