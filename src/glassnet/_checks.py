@@ -114,41 +114,39 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
             raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
-    if array.dtype.kind == "f" and not _all_finite(array):
-        bad = np.argwhere(~np.isfinite(array))[0]
+    result, bad = cast_to_float(array, dtype) if dtype is not None else (array, _first_bad(array))
+    if bad is not None and not np.isfinite(array[bad]):
         raise ValueError(
-            f"{name} must contain only finite values, got {array[tuple(bad)]} at index "
+            f"{name} must contain only finite values, got {array[bad]} at index "
             f"({_index_text(bad)})"
         )
-    if dtype is not None:
-        array = _cast_fitting(array, np.dtype(dtype), name)
-    return array
-
-
-def _cast_fitting(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
-    """``array``, finite, as the float ``dtype``; a value beyond its range raises naming where."""
-    cast, bad = cast_to_float(array, dtype)
     if bad is not None:
         raise ValueError(
             f"{name} must hold values that {fit_text(dtype)}, got {array[bad].item()!r} at index "
             f"({_index_text(bad)})"
         )
-    return cast
+    return result
 
 
 def cast_to_float(array: np.ndarray, dtype) -> tuple[np.ndarray, tuple[int, ...] | None]:
-    """``(array as the float dtype, index of the first value it cannot hold or None)``.
+    """``(array as the float dtype, index of its first value that is not finite, or None)``.
 
-    ``array`` must be finite. A finite value that does not fit becomes an infinity when cast,
-    so the cast itself is the test: no pass over the data beyond the finite check of the
-    result, and none at all when every value of ``array``'s dtype fits.
+    The value at that index is a NaN or an infinity of ``array``, or a finite value beyond the
+    range of ``dtype``, which the cast turns into an infinity. One pass over the data finds
+    either: over the result when the cast can overflow, else over ``array`` (the smaller of
+    the two, or the same); none for integers that always fit.
     """
     dtype = np.dtype(dtype)
     with np.errstate(over="ignore"):
         cast = array.astype(dtype, copy=False)
-    if not _may_overflow(array.dtype, dtype) or _all_finite(cast):
-        return cast, None
-    return cast, tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+    return cast, _first_bad(cast if _may_overflow(array.dtype, dtype) else array)
+
+
+def _first_bad(array: np.ndarray) -> tuple[int, ...] | None:
+    """The index of the first value of ``array`` that is not finite, or None (for integers)."""
+    if array.dtype.kind != "f" or _all_finite(array):
+        return None
+    return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 
 
 def fit_text(dtype) -> str:
