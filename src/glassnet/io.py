@@ -46,7 +46,7 @@ from glassnet import layers as _layers
 from glassnet import safetensors as st
 from glassnet.callbacks import History
 from glassnet.network import Network
-from glassnet.preprocessing import Standardizer, check_labels
+from glassnet.preprocessing import LABEL_KINDS, Standardizer, check_labels
 from glassnet.safetensors import ModelFileError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
@@ -54,8 +54,6 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "sav
 FORMAT = "glassnet"
 FORMAT_VERSION = 1
 
-# NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
-_CLASS_KINDS = "biufU"
 # A "<U1000000000" in a damaged file would allocate gigabytes per label; no label is this long.
 _MAX_LABEL_CHARS = 65_536
 # A fixed-width array of labels takes (number of labels) x (width) characters: a model file may
@@ -258,7 +256,7 @@ def _config_json(network: Network) -> str:
 def _classes_json(network: Network) -> tuple[str, str]:
     """``(labels as a JSON list, their dtype)`` after checking ``load`` will accept them."""
     classes = np.asarray(network.classes)
-    if classes.dtype.kind not in _CLASS_KINDS or _too_wide(classes.dtype):
+    if classes.dtype.kind not in LABEL_KINDS or _too_wide(classes.dtype):
         raise ValueError(
             f"cannot save: network.classes has dtype {classes.dtype}; a model file holds "
             f"labels that are strings (up to {_MAX_LABEL_CHARS} characters), integers, floats "
@@ -492,7 +490,7 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
             dtype = np.dtype(dtype_text)
         except (TypeError, ValueError, OverflowError):
             dtype = None
-    if dtype is None or dtype.kind not in _CLASS_KINDS or _too_wide(dtype):
+    if dtype is None or dtype.kind not in LABEL_KINDS or _too_wide(dtype):
         raise ModelFileError(
             f"{path}: metadata 'classes_dtype' is {_quoted(dtype_text)}, expected the dtype of "
             f"strings (up to {_MAX_LABEL_CHARS} characters), integers, floats or booleans"
@@ -582,7 +580,7 @@ def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
         return f"must be 1-D, got shape {classes.shape}"
     try:
         check_labels(classes, "labels")
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         return f"must be class labels: {_reason(error)}"
     if len(np.unique(classes)) != len(classes):
         return f"must be distinct, got {_brief(classes.tolist())}"
