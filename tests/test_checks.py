@@ -132,7 +132,17 @@ def test_integers_too_large_for_a_float_are_refused_by_the_number_checks(check, 
 
 @pytest.mark.parametrize(
     "dtype",
-    [[["a", "<f4", [10**20]]], {"names": ["a"], "formats": ["f4"]}, "f4,f4", "<U9", ">f4", None, 7],
+    [
+        [["a", "<f4", [10**20]]],
+        {"names": ["a"], "formats": ["f4"]},
+        "f4,f4",
+        "f4,(2",  # NumPy's own parser raised SyntaxError
+        ",3",
+        "<U9",
+        ">f4",
+        None,
+        7,
+    ],
 )
 def test_float_dtype_refuses_structured_odd_and_huge_dtypes(dtype):
     with pytest.raises(ValueError, match=r"^dtype must be float32 or float64, got "):

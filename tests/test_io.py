@@ -939,6 +939,14 @@ HOSTILE = {
         _set("classes_dtype", "<U65536"),
         ["metadata 'classes' holds 3 labels of 9 characters in all", "65536 characters wide"],
     ),
+    "classes-dtype-numpy-cannot-parse": (
+        _set("classes_dtype", "<,3"),  # NumPy's dtype parser raised SyntaxError
+        ["metadata 'classes_dtype' is '<,3', expected the dtype of strings"],
+    ),
+    "config-dtype-numpy-cannot-parse": (
+        _edit_config(lambda c: c.update(dtype="f4,(2")),
+        ["config cannot be built: dtype must be float32 or float64, got 'f4,(2'"],
+    ),
     "classes-dtype-long-text": (
         _set("classes_dtype", "(2,)<U9" * 1000),
         ["metadata 'classes_dtype' is '(2,)<U9(2,)<U9"],
@@ -1078,11 +1086,21 @@ def _replaced(value, path, new):
     return value
 
 
+def _is_json(text) -> bool:
+    try:
+        json.loads(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def mutate(rng, arrays, metadata) -> None:
     """Change ``arrays`` and ``metadata`` of a model file in one random, hostile way."""
     kind = rng.integers(4)
     if kind <= 1:  # a node of a JSON field becomes an odd value, or is repeated
-        fields = [key for key in JSON_FIELDS if key in metadata]
+        fields = [key for key in JSON_FIELDS if _is_json(metadata.get(key))]
+        if not fields:
+            return
         key = fields[rng.integers(len(fields))]
         value = json.loads(metadata[key])
         nodes = list(_nodes(value))

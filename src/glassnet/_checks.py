@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import numpy as np
 
@@ -62,14 +63,21 @@ def _finite_real(value) -> bool:
         return False
 
 
+# The name of a plain dtype: a byte order, letters, a size ("<f4", "float32", "|b1", "<U65536").
+SIMPLE_DTYPE_NAME = re.compile(r"[<>=|]?[A-Za-z]{1,12}[0-9]{0,10}")
+
+
 def float_dtype(dtype) -> np.dtype:
     """Return ``dtype`` as a NumPy dtype if it is float32 or float64.
 
-    Only a name (``"float32"``), a type (``np.float32``) or a dtype is looked at: NumPy would
-    also build a dtype from lists and dicts, at a cost set by whoever wrote them.
+    Only a name (``"float32"``, ``"<f4"``), a type (``np.float32``) or a dtype is looked at:
+    NumPy would also build a dtype from lists, dicts and strings such as ``"f4,(2,3)u1"``, at a
+    cost set by whoever wrote them, and with errors of its parser's own (``SyntaxError``).
     """
     resolved = None
-    if isinstance(dtype, (str, type, np.dtype)):
+    if isinstance(dtype, (type, np.dtype)) or (
+        isinstance(dtype, str) and SIMPLE_DTYPE_NAME.fullmatch(dtype)
+    ):
         try:
             resolved = np.dtype(dtype)
         except (TypeError, ValueError, OverflowError):

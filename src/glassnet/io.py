@@ -44,6 +44,7 @@ import glassnet
 from glassnet import _json, losses, optimizers
 from glassnet import layers as _layers
 from glassnet import safetensors as st
+from glassnet._checks import SIMPLE_DTYPE_NAME
 from glassnet.callbacks import History
 from glassnet.network import Network
 from glassnet.preprocessing import LABEL_KINDS, Standardizer, check_labels
@@ -485,8 +486,8 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
     values = _json_field(path, metadata, "classes")
     dtype_text = metadata["classes_dtype"]
     dtype = None
-    if len(dtype_text) <= 16:  # "<U65536" and "<i8" are short; NumPy parses long ones slowly
-        try:
+    if SIMPLE_DTYPE_NAME.fullmatch(dtype_text):  # NumPy's parser of other strings is no place
+        try:  # for a file's text: it can be slow, and raise SyntaxError
             dtype = np.dtype(dtype_text)
         except (TypeError, ValueError, OverflowError):
             dtype = None
