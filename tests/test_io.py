@@ -15,7 +15,7 @@ import pytest
 import safetensors.numpy
 
 import glassnet
-from glassnet import _files, io, optimizers
+from glassnet import _files, datasets, io, optimizers
 from glassnet import safetensors as st
 from glassnet.activations import Activation, Sigmoid
 from glassnet.io import FORMAT_VERSION, ModelFileError
@@ -197,6 +197,15 @@ def test_the_training_loss_round_trips_and_evaluate_uses_it(tmp_path, loss):
     assert type(loaded.loss) is type(glassnet.losses.get(loss))
     assert io.inspect(path)["loss"] == {"name": loss}
     assert glassnet.evaluate(loaded, X, y) == glassnet.evaluate(network, X, y, loss=loss)
+
+
+def test_pixel_names_of_mnist_are_saved_as_a_list_of_names(tmp_path):
+    network = Network([Dense(6, 2, "softmax")], seed=0)
+    network.feature_names = datasets.PixelNames(2, 3)
+    path = tmp_path / "digits.safetensors"
+    io.save(network, path)
+    names = ("pixel_0_0", "pixel_0_1", "pixel_0_2", "pixel_1_0", "pixel_1_1", "pixel_1_2")
+    assert io.load(path).feature_names == names
 
 
 def test_a_custom_loss_is_not_stored(tmp_path):

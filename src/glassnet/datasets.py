@@ -46,7 +46,7 @@ class Dataset:
 
     X: np.ndarray  # (n_samples, n_features), float64
     y: np.ndarray  # (n_samples,), int64 labels or float64 values
-    feature_names: tuple[str, ...]  # one per column of X
+    feature_names: tuple[str, ...]  # one per column of X (load_mnist: PixelNames, made on demand)
     target_name: str  # what y measures, e.g. "gender"
     task: str  # "classification" or "regression"
     label_names: tuple[str, ...] | None = None  # classification only: label k is label_names[k]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -538,7 +539,11 @@ def _load_names(path: Path, metadata: dict[str, str], n_in: int):
 
 def _feature_names_problem(names, n_in: int) -> str | None:
     """Why ``names`` cannot name the inputs of a network with ``n_in`` inputs, or None."""
-    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+    if (
+        not isinstance(names, Sequence)
+        or isinstance(names, str)
+        or not all(isinstance(name, str) for name in names)
+    ):
         return f"must be a list of strings, got {_brief(_jsonable(names))}"
     if len(names) != n_in:
         return f"must hold {n_in} names, one per input, got {len(names)}: {_brief(list(names))}"
