@@ -92,6 +92,14 @@ def test_alice_trace_text_uses_the_tutorials_notation(alice_network):
         assert expected in text
 
 
+def test_alice_trace_shows_itself_in_a_repl(alice_network):
+    # A REPL echoes repr(): it must be the printed trace, not the dataclass's fields.
+    trace = alice_network.explain([-2, -1], [1], loss="mse")
+    assert repr(trace) == str(trace)
+    assert repr(trace).startswith("Forward\n")
+    assert "Step(" not in repr(trace)
+
+
 def _train_people(seed, dtype="float64"):
     # The tutorial's training: weights and biases drawn from the standard normal, per-sample
     # SGD with learning rate 0.1 for 1000 epochs, MSE loss.

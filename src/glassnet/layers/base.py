@@ -58,9 +58,15 @@ class Layer:
         raise ValueError(f"{type(self).__name__} has no random state to restore")
 
     def _buffer(self, name: str, n_rows: int, n_cols: int) -> np.ndarray:
-        """A reusable ``(n_rows, n_cols)`` array, grown only when a larger batch arrives."""
+        """A reusable ``(n_rows, n_cols)`` array, grown only when a larger batch arrives (and
+        remade when the layer was rebuilt in another dtype)."""
         buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] < n_rows or buffer.shape[1] != n_cols:
+        if (
+            buffer is None
+            or buffer.shape[0] < n_rows
+            or buffer.shape[1] != n_cols
+            or buffer.dtype != self.dtype
+        ):
             buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
             self._buffers[name] = buffer
         return buffer[:n_rows]
