@@ -40,7 +40,8 @@ class TrainingDiverged(ArithmeticError):
 
 class Trainer:
     """The state of one ``fit`` call, as callbacks see it: ``network``, ``optimizer``,
-    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training."""
+    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training, and
+    ``stop_reason`` says why (the progress display prints it)."""
 
     def __init__(self, network, optimizer, loss, history, epochs, n_batches, regularization):
         self.network = network
@@ -51,6 +52,7 @@ class Trainer:
         self.n_batches = n_batches
         self.weight_decay, self.l1, self.clip_norm = regularization
         self.stop_training = False
+        self.stop_reason: str | None = None
         self.grads = network.gradients()  # the same arrays every step, refilled in place
         self.weight_layers = [i for i, layer in enumerate(network.layers) if "W" in layer.grads]
         # Gradient norms are sampled on at most ~32 batches an epoch: enough for the history,
@@ -150,7 +152,8 @@ def fit(
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
         standardize: learn the inputs' mean and scale and keep them with the network.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
-        verbose: draw a progress bar (on an interactive terminal).
+        verbose: show progress on stderr: a bar on an interactive terminal, else a line every
+            tenth of the epochs; either way, say when and why training stopped early.
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
     """
     # -- setup: validate, encode, split ---------------------------------------------------------
