@@ -393,14 +393,16 @@ def test_a_classifier_trained_with_mse_is_evaluated_and_explained_with_mse(tmp_p
     assert "Loss: mse" in text
 
 
-def test_demo_prints_the_tutorial_and_draws_its_loss_curve(tmp_path):
-    result = succeeded(glassnet("demo", "--out-dir", tmp_path, cwd=tmp_path))
+def test_demo_prints_the_tutorial_and_says_where_its_loss_curve_is(tmp_path):
+    (tmp_path / "pictures").mkdir()
+    result = succeeded(glassnet("demo", "--out-dir", "pictures", cwd=tmp_path))
     text = result.stdout
     for expected in ["0.999", "0.7216", "0.5", "0.0214", "Epoch 0 loss", "Emily", "Frank"]:
         assert expected in text, expected
-    assert "Epoch 990 loss" in text  # the loss every 10 epochs
-    assert_png(tmp_path / "glassnet-demo-loss.png")
-    assert "glassnet-demo-loss.png" in text
+    assert "Epoch 900 loss" in text and "Epoch 990 loss" not in text  # every 100 epochs
+    picture = (tmp_path / "pictures" / "glassnet-demo-loss.png").resolve()
+    assert_png(picture)
+    assert text.rstrip().endswith(f"to {picture}")  # the full path, wherever it was run
 
 
 def test_without_matplotlib_training_still_saves_the_model_and_says_why_no_plot(tmp_path):

@@ -172,6 +172,16 @@ def test_demo_prints_the_tutorial(capsys):
         "Frank",
     ):
         assert expected in out
-    assert out.count("Epoch ") == 101  # every 10 epochs from 0 to 990, and the last one
+    assert out.count("Epoch ") == 11  # every 100 epochs from 0 to 900, and the last one
+    assert "Epoch 900 loss:" in out and "Epoch 999 loss:" in out
     assert history["loss"][-1] < history["loss"][0]
     assert "Emily [-7, -3]: 0.9" in out and " - F" in out and " - M" in out
+
+
+def test_the_demo_prints_the_tutorials_every_ten_epochs_on_request(capsys):
+    from glassnet import demo
+
+    demo.run(print_every=10)
+    out = capsys.readouterr().out
+    assert out.count("Epoch ") == 101  # every 10 epochs from 0 to 990, and the last one
+    assert "Epoch 990 loss:" in out
