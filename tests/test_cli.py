@@ -244,6 +244,21 @@ def test_plot_writes_a_png_of_each_kind(trained, kind):
     assert_png(out)
 
 
+def test_plot_draws_the_boundary_of_a_model_with_more_inputs_over_two_chosen_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        [f"{a:.3f}", f"{b:.3f}", f"{c:.3f}", "big" if a + c > 0 else "small"]
+        for a, b, c in rng.normal(size=(60, 3))
+    ]
+    write_csv(tmp_path / "three.csv", ["a", "b", "c", "size"], rows)
+    train = ["train", "three.csv", "-t", "size", "-o", "three.st", "--epochs", "5", "--quiet"]
+    succeeded(glassnet(*train, cwd=tmp_path))
+    plot = ["plot", "three.st", "-k", "boundary", "--data", "three.csv", "--features", "c,a"]
+    result = succeeded(glassnet(*plot, "-o", "b.png", cwd=tmp_path))
+    assert "Saved the boundary plot to b.png" in result.stdout
+    assert_png(tmp_path / "b.png")
+
+
 def write_people(path, header) -> None:
     """The tutorial's four people (name, weight, height, gender) with the columns ``header``."""
     columns = ("name", "weight", "height", "gender")
@@ -608,6 +623,13 @@ MISTAKES = [
     mistake("a feature column missing for a boundary plot",
             ["plot", "model.st", "-k", "boundary", "--data", "no-ears.csv", "-o", "b.png"], 1,
             "no-ears.csv: missing feature column 'ears'", "b.png"),
+    mistake("an unknown feature for a boundary plot",
+            ["plot", "model.st", "-k", "boundary", "--data", "pets.csv", "--features",
+             "weight,tail", "-o", "b.png"], 1,
+            "unknown feature 'tail'; the inputs are: weight, ears", "b.png"),
+    mistake("features for a plot that is not a boundary",
+            ["plot", "model.st", "-k", "network", "--features", "weight,ears", "-o", "n.png"], 2,
+            "--features chooses the inputs of --kind boundary", "n.png"),
     mistake("no target for an unnamed model", ["evaluate", "legacy.st", "pets.csv"], 2,
             "--target COLUMN is required: legacy.st does not record the column it predicts"),
     mistake("a label the model does not know",

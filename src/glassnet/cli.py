@@ -803,19 +803,29 @@ def inspect(model, as_json) -> None:
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
 )
 @click.option(
+    "--features",
+    metavar="A,B",
+    callback=_column_names,
+    help="The two inputs a boundary is drawn over (default: the first two); the model's other "
+    "inputs are held at their means over --data.",
+)
+@click.option(
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @_reports_errors
-def plot(model, kind, data, target, out) -> None:
+def plot(model, kind, data, target, features, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
     Examples:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
+      glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
     """
     if kind == "boundary" and data is None:
         raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
+    if features and kind != "boundary":
+        raise click.UsageError("--features chooses the inputs of --kind boundary")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
@@ -828,16 +838,18 @@ def plot(model, kind, data, target, out) -> None:
     elif kind == "network":
         plots.network_diagram(network, out)
     else:
-        if network.classes is None or network.n_in != 2:
+        if network.classes is None or network.n_in < 2:
             raise Failure(
-                f"--kind boundary draws classifiers with 2 inputs; {model} is a "
+                f"--kind boundary draws classifiers with 2 or more inputs; {model} is a "
                 f"{'classifier' if network.classes is not None else 'regression model'} "
-                f"with {network.n_in} inputs"
+                f"with {network.n_in} input{'s' if network.n_in != 1 else ''}"
             )
         target = _target_for(network, model, target)
         X, table = _model_inputs(network, data, target)
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
-        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
+        plots.decision_boundary(
+            network, X, y, out, features=features or None, feature_names=table.feature_names
+        )
     click.echo(f"Saved the {kind} plot to {out}")
 
 
