@@ -583,7 +583,7 @@ def _epoch_axis(axes, n_epochs: int) -> None:
     from matplotlib.ticker import MaxNLocator
 
     axes.set_xlabel("epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
     if n_epochs <= MARKED_EPOCHS:
         axes.set_xlim(-0.5, n_epochs - 0.5)
 
