@@ -37,6 +37,7 @@ from glassnet import activations, datasets, losses, metrics, optimizers
 from glassnet import io as model_io
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
+from glassnet.demo import PRINT_EVERY
 from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
 from glassnet.plots import label_text as _text
@@ -252,7 +253,7 @@ def cli(ctx) -> None:
 @click.option(
     "--print-every",
     type=click.IntRange(min=1),
-    default=100,
+    default=PRINT_EVERY,
     show_default=True,
     help="Epochs between two training-loss lines (10: every line of the tutorial).",
 )
@@ -796,7 +797,7 @@ def inspect(model, as_json) -> None:
     type=click.Choice(["loss", "boundary", "network", "gradients"]),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms.",
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms.",
 )
 @click.option("--data", type=_CSV, help="The points of a decision boundary.")
 @click.option(

@@ -6,9 +6,11 @@ file or the whole new one. matplotlib is optional (``pip install "glassnet[plots
 imported inside the functions, so ``import glassnet`` never pays for it.
 
 - ``loss_curve``: training and validation loss per epoch (the tutorial's figure 8), and
-  accuracy beside it when it was recorded.
-- ``decision_boundary``: what a 2-input classifier predicts over the plane, with the data.
-- ``network_diagram``: units as circles, weights as lines coloured by sign, width by ``|w|``.
+  accuracy (classifiers) or R² (regressions) beside it when it was recorded.
+- ``decision_boundary``: what a classifier predicts over the plane of two of its inputs, with
+  the data; any other inputs are held at their means.
+- ``network_diagram``: units as circles, weights as lines coloured by sign, width by ``|w|``,
+  inputs and outputs named as the network knows them.
 - ``gradient_norms``: each layer's weight-gradient norm per epoch on a log scale, which shows
   the tutorial's "gradient diffusion": layers far from the output may learn much more slowly.
 """
