@@ -719,15 +719,19 @@ CASES = {
     ),
     "layers-do-not-connect": (
         _edit_config(lambda c: c["layers"][2].update(n_in=5)),
-        ["config cannot be built", "Dense expects n_in=5"],
+        ["config layers[2]", "Dense expects n_in=5"],
     ),
     "config-too-big": (
         _edit_config(_widen_first_layer),
         ["metadata 'config' describes 6000003 parameters", "holds only"],
     ),
-    "dropout-first": (
-        _edit_config(lambda c: c["layers"].insert(0, {"type": "Dropout", "rate": 0.5})),
-        ["config cannot be built", "the first layer must be Dense"],
+    "input-shape-disagrees": (
+        _edit_config(lambda c: c.update(input_shape=[7])),
+        ["config layers[0]", "Dense expects n_in=3", "samples of shape (7,)"],
+    ),
+    "input-shape-not-a-shape": (
+        _edit_config(lambda c: c.update(input_shape=[3, -1])),
+        ["config 'input_shape' must be a list of 1 to 8 positive integers", "[3, -1]"],
     ),
     "bad-dtype": (
         _edit_config(lambda c: c.update(dtype="float16")),

@@ -2,13 +2,15 @@
 
 A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holding::
 
-    arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W")
+    arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W";
+                                       "layers.<i>.<child>.<key>" inside a layer made of parts)
                "scaler.mean/scale"     the input Standardizer, float64 (n_in,), when there is one
                "optimizer.<name>"      the optimizer's state_dict(), when saved with it
     metadata   "format"                "glassnet"
                "format_version"        "1"; a reader refuses files newer than it knows
                "glassnet_version"      the version that wrote the file
-               "config"                JSON of Network.get_config(): layers, dtype, seed
+               "config"                JSON of Network.get_config(): layers (with their
+                                       initialisers), input_shape, dtype, seed
                "classes"               JSON list of a classifier's labels, with
                "classes_dtype"         their NumPy dtype ("<U6", "<i8", ...), so they come back
                                        exactly: strings as strings, ints as ints
@@ -51,6 +53,8 @@ FORMAT_VERSION = 1
 
 # NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
 _CLASS_KINDS = "biufU"
+# A sample has at most this many axes, each of at most this size (a file cannot ask for more).
+_MAX_AXES, _MAX_SIZE = 8, 2**31 - 1
 # A "<U1000000000" in a damaged file would allocate gigabytes per label; no label is this long.
 _MAX_LABEL_CHARS = 65_536
 
@@ -128,7 +132,7 @@ def load(path) -> Network:
     optimizer = None
     if "optimizer" in metadata:
         optimizer = _build_optimizer(path, network, _json_field(path, metadata, "optimizer"))
-    expected = {name: (param.shape, param.dtype) for name, param in _named_params(network)}
+    expected = {name: (param.shape, param.dtype) for name, param, _ in network.named_parameters()}
     if _has_scaler(path, metadata):
         expected.update({name: ((network.n_in,), np.dtype(np.float64)) for name in _SCALER_NAMES})
     if optimizer is not None:
@@ -139,7 +143,7 @@ def load(path) -> Network:
     _check_arrays(path, arrays, expected)
 
     try:
-        network.set_weights({name: arrays[name] for name, _ in _named_params(network)})
+        network.set_weights({name: arrays[name] for name, _, _ in network.named_parameters()})
     except ValueError as error:
         raise ModelFileError(f"{path}: invalid weights: {error}") from None
     if "classes" in metadata or "classes_dtype" in metadata:
@@ -178,11 +182,13 @@ def inspect(path) -> dict:
     format_version = _check_format(path, metadata)
     config = _json_field(path, metadata, "config")
     layers = _build_layers(path, config)
-    n_parameters, n_out = _count_parameters(path, layers)
+    input_shape = _input_shape(path, config, layers)
+    n_parameters, output_shape = _count_parameters(path, layers, input_shape)
+    n_in, n_out = math.prod(input_shape), output_shape[-1]
     classes = None
     if "classes" in metadata or "classes_dtype" in metadata:
         classes = _load_classes(path, metadata, n_out).tolist()
-    feature_names, target_name = _load_names(path, metadata, layers[0].n_in)
+    feature_names, target_name = _load_names(path, metadata, n_in)
     history = None
     if "history" in metadata:
         recorded = _load_history(path, _json_field(path, metadata, "history"))
@@ -199,8 +205,10 @@ def inspect(path) -> dict:
         "glassnet_version": metadata.get("glassnet_version"),
         "config": config,
         "dtype": config.get("dtype", "float32"),
-        "n_in": layers[0].n_in,
+        "n_in": n_in,
         "n_out": n_out,
+        "input_shape": list(input_shape),
+        "output_shape": list(output_shape),
         "n_parameters": n_parameters,
         "classes": classes,
         "scaler": _has_scaler(path, metadata),
@@ -406,9 +414,30 @@ def _build_layers(path: Path, config) -> list:
     return layers
 
 
+def _input_shape(path: Path, config, layers) -> tuple[int, ...]:
+    """The config's per-sample input shape (files before it was stored: the first layer's)."""
+    shape = config.get("input_shape")
+    if shape is None:
+        shape = layers[0].default_input_shape
+        if shape is None:
+            raise ModelFileError(f"{path}: metadata 'config' has no 'input_shape'")
+    valid = (
+        isinstance(shape, (list, tuple))
+        and 0 < len(shape) <= _MAX_AXES
+        and all(type(size) is int and 0 < size <= _MAX_SIZE for size in shape)
+    )
+    if not valid:
+        raise ModelFileError(
+            f"{path}: config 'input_shape' must be a list of 1 to {_MAX_AXES} positive "
+            f"integers, got {_brief(shape)}"
+        )
+    return tuple(shape)
+
+
 def _build_network(path: Path, config, arrays: dict) -> Network:
     """The network of ``config``, with fresh weights that ``arrays`` will replace."""
-    n_parameters, _ = _count_parameters(path, _build_layers(path, config))
+    layers = _build_layers(path, config)
+    n_parameters, _ = _count_parameters(path, layers, _input_shape(path, config, layers))
     # The arrays' sizes were checked against the file's size; a config that asks for more
     # parameters than the whole file holds would only make us allocate memory for nothing.
     n_stored = sum(array.size for array in arrays.values())
@@ -429,12 +458,6 @@ def _has_scaler(path: Path, metadata: dict[str, str]) -> bool:
     if kind is not None and kind != _SCALER:
         raise ModelFileError(f"{path}: metadata 'scaler' is {kind!r}, expected {_SCALER!r}")
     return kind is not None
-
-
-def _named_params(network: Network):
-    for index, layer in enumerate(network.layers):
-        for key, param in layer.params.items():
-            yield f"layers.{index}.{key}", param
 
 
 def _check_arrays(path: Path, arrays: dict, expected: dict[str, tuple]) -> None:
@@ -657,24 +680,17 @@ def _load_history(path: Path, data) -> History:
     return History.from_dict(data)
 
 
-def _count_parameters(path: Path, layers) -> tuple[int, int]:
-    """``(number of parameters, number of outputs)`` of unbuilt ``layers``, from their config.
-
-    Dense layers are counted from ``n_in`` and ``n_out``, without making their weights (the
-    bulk of a model); other layer families are small and are built to be counted.
-    """
-    total, n_features = 0, layers[0].n_in
+def _count_parameters(path: Path, layers, input_shape) -> tuple[int, tuple]:
+    """``(number of parameters, output shape)`` of unbuilt ``layers``, from their config alone:
+    each layer describes its parameters' shapes without making them."""
+    total, shape = 0, tuple(input_shape)
     for index, layer in enumerate(layers):
-        if isinstance(layer, _layers.Dense):
-            total += layer.n_out * (layer.n_in + 1)
-        else:
-            try:
-                layer.build(n_features, np.random.default_rng(0), np.float64)
-            except (TypeError, ValueError) as error:
-                raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
-            total += sum(param.size for param in layer.params.values())
-        n_features = layer.n_out
-    return total, n_features
+        try:
+            shape, param_shapes = layer.describe(shape)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
+        total += sum(math.prod(param_shape) for param_shape in param_shapes.values())
+    return total, tuple(shape)
 
 
 def _brief(value) -> str:
