@@ -727,7 +727,7 @@ CASES = {
     ),
     "input-shape-disagrees": (
         _edit_config(lambda c: c.update(input_shape=[7])),
-        ["config layers[0]", "Dense expects n_in=3", "samples of shape (7,)"],
+        ["config layers[0]", "Dense expects n_in=2", "samples of shape (7,)"],
     ),
     "input-shape-not-a-shape": (
         _edit_config(lambda c: c.update(input_shape=[3, -1])),
