@@ -278,7 +278,6 @@ def fit(
     X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
     Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
     w_batch = None if weights is None else np.empty(batch_size, dtype=network.dtype)
-    order = np.arange(n_samples)
 
     for callback in callbacks:
         callback.on_train_begin(trainer)
@@ -290,9 +289,9 @@ def fit(
                 callback.on_epoch_begin(trainer, epoch)
             # 1. learning rate for this epoch, from the optimizer's schedule
             optimizer.start_epoch(epoch, history.last())
-            # 2. shuffle
+            # 2. shuffle: a fresh permutation, so the order depends on the generator alone
             if shuffle:
-                rng.shuffle(order)
+                order = rng.permutation(n_samples)
             # 3. every batch: gather it (no copy of the whole dataset), update, record
             trainer.start_epoch()
             totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
