@@ -76,7 +76,10 @@ def _as_float64(network):
     if network.dtype == np.float64:
         return network
     twin = Network(
-        [copy.deepcopy(layer) for layer in network.layers], seed=network.seed, dtype="float64"
+        [copy.deepcopy(layer) for layer in network.layers],
+        input_shape=network.input_shape,
+        seed=network.seed,
+        dtype="float64",
     )
     twin.set_weights(network.get_weights())
     return twin
