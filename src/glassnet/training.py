@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules
+from glassnet import losses, optimizers, schedules, threads
 from glassnet._checks import (
     fraction,
     non_negative_float,
@@ -286,7 +286,7 @@ def fit(
         callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
     # error, so NumPy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), threads.for_training(batch_size):
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(trainer, epoch)
