@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from glassnet._checks import (
-    MASK_LIMIT,
     float_dtype,
     fraction,
     non_negative_float,
     numeric_array,
     positive_float,
 )
+from glassnet.ops import MASK_LIMIT
 
 SHAPES = [(7,), (3, 5), (2, 3, 4)]
 

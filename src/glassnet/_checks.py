@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from glassnet.ops import all_finite
+
 
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int if it is an integer >= 1, else raise naming ``name``."""
@@ -152,7 +154,7 @@ def cast_to_float(array: np.ndarray, dtype) -> tuple[np.ndarray, tuple[int, ...]
 
 def _first_bad(array: np.ndarray) -> tuple[int, ...] | None:
     """The index of the first value of ``array`` that is not finite, or None (for integers)."""
-    if array.dtype.kind != "f" or _all_finite(array):
+    if array.dtype.kind != "f" or all_finite(array):
         return None
     return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 
@@ -178,32 +180,6 @@ def _index_text(index) -> str:
 # float64 holds every integer up to 2**53 in magnitude exactly; beyond it neighbouring integers
 # share one float, so a larger whole-valued float is not known to be the integer that was meant.
 MAX_EXACT_INTEGER = 2**53
-
-
-# Up to this many values a boolean mask is cheap; above it ``_all_finite`` avoids a temporary
-# the size of the data.
-MASK_LIMIT = 1 << 17
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    """Whether every value of a float ``array`` is finite.
-
-    Small arrays are tested value by value. A large one is first summed: a sum is never finite
-    when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS
-    over the data, with its threads, and no temporary the size of the data (multiplying by 1
-    keeps every NaN and inf); rows too long for a ones vector to be small are summed by NumPy
-    instead. Only a non-finite sum, from a bad value or from large finite values overflowing,
-    is looked at value by value.
-    """
-    if array.size > MASK_LIMIT:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if array.shape[-1] <= MASK_LIMIT:
-                row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
-            else:
-                row_sums = np.add.reduce(array, axis=-1)
-            if np.isfinite(np.add.reduce(row_sums, axis=None)):
-                return True
-    return bool(np.isfinite(array).all())
 
 
 def one_of(value, name: str, options) -> str:
