@@ -577,7 +577,8 @@ def model_file(tmp_path_factory):
     """A complete model file: weights, classes, scaler, Adam's state and a history."""
     network = classifier()
     X, y = labelled_data(["ant", "bee", "cow"])
-    network.fit(X, y, epochs=3, optimizer="adam", standardize=True)
+    schedule = {"name": "reduce_on_plateau", "monitor": "loss"}
+    network.fit(X, y, epochs=3, optimizer="adam", standardize=True, schedule=schedule)
     path = tmp_path_factory.mktemp("model") / "model.safetensors"
     io.save(network, path, include_optimizer=True)
     return path
@@ -676,13 +677,19 @@ def _drop(key):
     return change
 
 
-def _edit_config(edit):
+def _edit_json(key, edit):
+    """A change that decodes the JSON metadata ``key``, edits it in place and stores it back."""
+
     def change(arrays, metadata):
-        config = json.loads(metadata["config"])
-        edit(config)
-        metadata["config"] = json.dumps(config)
+        value = json.loads(metadata[key])
+        edit(value)
+        metadata[key] = json.dumps(value)
 
     return change
+
+
+def _edit_config(edit):
+    return _edit_json("config", edit)
 
 
 def _edit_arrays(edit):
@@ -922,6 +929,14 @@ HOSTILE = {
         ),
         ["metadata 'random_state' of layers.1: invalid random generator state"],
     ),
+    "schedule-best-too-big-for-a-float": (
+        _edit_json("schedule", lambda d: d["state"].update(best=10**400)),
+        ["metadata 'schedule' cannot be built", "best must be a number, got 1000000000"],
+    ),
+    "training-state-shuffle-out-of-range": (
+        _edit_json("training_state", lambda d: d["shuffle"]["state"].update(state=2**200)),
+        ["metadata 'training_state': invalid shuffle generator state"],
+    ),
     "structured-dtype": (
         _edit_config(lambda c: c.update(dtype=[["a", "<f4", [10**20]]])),
         ["config cannot be built: dtype must be float32 or float64, got [['a', '<f4'"],
@@ -1091,22 +1106,13 @@ def test_a_config_of_many_layers_is_refused_before_any_is_built(tmp_path, model_
 # -- fuzzing: mutations of a valid file ------------------------------------------------------------
 
 # Values a mutation puts in place of part of a JSON field.
+# Values a mutation puts in place of part of a JSON field: odd numbers in place of a number, odd
+# text in place of text, anything in place of anything else.
+ODD_NUMBERS = [10**400, -(10**30), 2**64, -1, 0, 1e308, float("nan"), float("inf"), True, None]
+ODD_TEXT = ["", "\ud800", "a\x00", "x" * 5000, "<U65536", "grad_norm.9", "NaN", 7]
 ODD_VALUES = [
-    10**400,
-    -(10**30),
-    2**64,
-    -1,
-    0,
-    1e308,
-    float("nan"),
-    float("inf"),
-    True,
-    None,
-    "",
-    "\ud800",
-    "a\x00",
-    "x" * 5000,
-    "<U65536",
+    *ODD_NUMBERS,
+    *ODD_TEXT,
     [],
     {},
     json.loads("[" * 40 + "]" * 40),  # deeper than any field of ours
@@ -1114,7 +1120,17 @@ ODD_VALUES = [
     {"type": "Dropout", "rate": 0.5},
     {"bit_generator": "PCG64", "state": {"state": 2**130, "inc": 3}, "has_uint32": 0},
 ]
-JSON_FIELDS = ["config", "classes", "history", "random_state", "optimizer", "feature_names", "loss"]
+JSON_FIELDS = [
+    "config",
+    "classes",
+    "history",
+    "random_state",
+    "optimizer",
+    "feature_names",
+    "loss",
+    "schedule",
+    "training_state",
+]
 
 
 def _nodes(value, path=()):
@@ -1153,7 +1169,10 @@ def mutate(rng, arrays, metadata) -> None:
         nodes = list(_nodes(value))
         path, node = nodes[rng.integers(len(nodes))]
         if kind == 0 or not isinstance(node, list) or not node:
-            new = ODD_VALUES[rng.integers(len(ODD_VALUES))]
+            odd = ODD_VALUES
+            if rng.random() < 0.7 and isinstance(node, (int, float, str)):
+                odd = ODD_TEXT if isinstance(node, str) else ODD_NUMBERS
+            new = odd[rng.integers(len(odd))]
         else:
             new = node * int(rng.integers(2, 200))
         metadata[key] = json.dumps(_replaced(value, path, new))

@@ -31,21 +31,21 @@ def non_negative_int(value, name: str) -> int:
 
 def positive_float(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number > 0, else raise naming ``name``."""
-    if not _finite_real(value) or value <= 0:
+    if not is_finite_number(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
 def non_negative_float(value, name: str) -> float:
     """Return ``value`` as a float if it is a finite number >= 0, else raise naming ``name``."""
-    if not _finite_real(value) or value < 0:
+    if not is_finite_number(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     return float(value)
 
 
 def fraction(value, name: str, *, inclusive_low: bool = True) -> float:
     """Return ``value`` as a float in [0, 1) (or (0, 1) when not ``inclusive_low``)."""
-    ok = _finite_real(value)
+    ok = is_finite_number(value)
     if ok:
         ok = (0 <= value < 1) if inclusive_low else (0 < value < 1)
     if not ok:
@@ -54,9 +54,9 @@ def fraction(value, name: str, *, inclusive_low: bool = True) -> float:
     return float(value)
 
 
-def _finite_real(value) -> bool:
+def is_finite_number(value) -> bool:
     """Whether ``value`` is a real number (not a bool) that a float holds as a finite value;
-    an integer too large for a float (``10**400``) is not."""
+    an integer too large for a float (``10**400``) is not, where ``math.isfinite`` raises."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     try:
