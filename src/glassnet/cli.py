@@ -35,6 +35,7 @@ from rich.table import Table
 import glassnet
 from glassnet import activations, datasets, losses, metrics, optimizers
 from glassnet import io as model_io
+from glassnet import onnx as onnx_export
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
 from glassnet.layers import Dense, Dropout
@@ -830,6 +831,38 @@ def plot(model, kind, data, target, out) -> None:
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
         plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
     click.echo(f"Saved the {kind} plot to {out}")
+
+
+@cli.command()
+@click.argument("model", type=_MODEL)
+@click.option(
+    "--onnx", "onnx_path", required=True, type=OutputFile(), help="The ONNX file to write."
+)
+@click.option(
+    "--opset",
+    type=click.IntRange(min=onnx_export.MIN_OPSET),
+    default=onnx_export.DEFAULT_OPSET,
+    show_default=True,
+    help="The ONNX operator set to write for.",
+)
+@_reports_errors
+def export(model, onnx_path, opset) -> None:
+    """Export MODEL to ONNX, for onnxruntime and other runtimes.
+
+    The graph takes the raw inputs (standardised inside it) and gives a classifier's class
+    probabilities and labels, or a regression model's outputs. Needs the onnx package
+    (pip install "glassnet[onnx]").
+
+    \b
+    Example:
+      glassnet export moons.safetensors --onnx moons.onnx
+    """
+    network = model_io.load(model)
+    try:
+        onnx_export.save(network, onnx_path, opset=opset)
+    except ImportError as error:
+        raise Failure(str(error)) from None
+    click.echo(f"Saved the ONNX model (opset {opset}) to {onnx_path}")
 
 
 @cli.command("datasets")

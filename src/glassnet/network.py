@@ -301,6 +301,12 @@ class Network:
 
         save(self, path, **options)
 
+    def to_onnx(self, path, **options) -> None:
+        """Write the network as an ONNX model file; see ``glassnet.onnx.save``."""
+        from glassnet.onnx import save
+
+        save(self, path, **options)
+
     def summary(self) -> str:
         """A table of layers, output sizes and parameter counts."""
         rows = [f"{'layer':<28}{'outputs':>8}{'params':>10}"]
