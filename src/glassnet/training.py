@@ -25,6 +25,7 @@ from glassnet import losses, optimizers, schedules
 from glassnet._checks import (
     fraction,
     non_negative_float,
+    numeric_array,
     positive_float,
     positive_int,
 )
@@ -266,6 +267,46 @@ def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     X = network.scale_inputs(network.check_inputs(X))
     Y = _encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
+
+
+def apply_gradients(network, grads, optimizer):
+    """One optimizer step from gradients computed elsewhere; returns the (bound) optimizer.
+
+    The seam of data-parallel training: each worker takes ``(J, grads)`` from
+    ``network.loss_and_gradients`` on its shard, the workers average ``grads`` (weighted by
+    shard size, so the mean is the full batch's), and each calls this with the average. An
+    ``Optimizer`` keeps its state across calls (Adam's moments, momentum): pass the instance this
+    returns to the next call. A name (``"sgd"``) starts a fresh optimizer.
+
+    Args:
+        grads: ``grads[l]`` a dict for layer l with the keys and shapes of
+            ``network.layers[l].params`` (``{"W": dJ/dW, "b": dJ/db}``; ``{}`` for a layer
+            without parameters). They are copied, never changed.
+        optimizer: name, config or ``Optimizer``, e.g. ``glassnet.optimizers.Adam(0.01)``.
+    """
+    layers = network.layers
+    if not isinstance(grads, (list, tuple)) or len(grads) != len(layers):
+        raise ValueError(
+            f"grads must be a list of {len(layers)} dicts, one per layer, got {grads!r:.80}"
+        )
+    flat = []
+    for index, (layer, layer_grads) in enumerate(zip(layers, grads, strict=True)):
+        if not isinstance(layer_grads, dict) or set(layer_grads) != set(layer.params):
+            raise ValueError(
+                f"grads[{index}] must be a dict with the keys {sorted(layer.params)}, "
+                f"got {layer_grads!r:.80}"
+            )
+        for key, param in layer.params.items():
+            grad = numeric_array(layer_grads[key], f"grads[{index}][{key!r}]")
+            if grad.shape != param.shape:
+                raise ValueError(
+                    f"grads[{index}][{key!r}] must have shape {param.shape}, got {grad.shape}"
+                )
+            flat.append(np.array(grad, dtype=network.dtype, order="K"))  # the step's scratch
+    optimizer = optimizers.get(optimizer)
+    optimizer.bind(network.parameters())
+    optimizer.step(flat)
+    return optimizer
 
 
 # -- helpers ---------------------------------------------------------------------------------------
