@@ -118,6 +118,20 @@ def _all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(array).all())
 
 
+def sample_weights(value, n_samples: int, name: str = "sample_weight") -> np.ndarray:
+    """Return ``value`` as float64 weights ``(n_samples,)``: finite, >= 0, not all zero."""
+    weights = numeric_array(value, name, dtype=np.float64, ndim=1)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must hold one weight per sample ({n_samples}), got shape {weights.shape}"
+        )
+    if np.any(weights < 0):
+        raise ValueError(f"{name} must be >= 0, got {weights[np.argmax(weights < 0)]}")
+    if not np.any(weights > 0):
+        raise ValueError(f"{name} must hold at least one non-zero weight, got all zeros")
+    return weights
+
+
 def one_of(value, name: str, options) -> str:
     """Return ``value`` if it is one of ``options``, else raise listing them."""
     if value not in options:

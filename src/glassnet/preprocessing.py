@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import numeric_array
+from glassnet._checks import numeric_array, sample_weights
 
 
 class Standardizer:
@@ -16,6 +16,7 @@ class Standardizer:
     """
 
     def __init__(self, mean=None, scale=None):
+        self.weight_sum, self._var = 0.0, None
         self.mean = None if mean is None else numeric_array(mean, "mean", dtype=np.float64, ndim=1)
         self.scale = (
             None if scale is None else numeric_array(scale, "scale", dtype=np.float64, ndim=1)
@@ -25,11 +26,56 @@ class Standardizer:
         if self.scale is not None and np.any(self.scale <= 0):
             raise ValueError("scale must be positive everywhere")
 
-    def fit(self, X) -> Standardizer:
-        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``."""
+    def fit(self, X, sample_weight=None) -> Standardizer:
+        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``,
+        weighted by ``sample_weight (n_samples,)`` when given (a weight of 2 counts a row twice,
+        0 leaves it out)."""
+        self.mean = self.scale = None
+        return self.partial_fit(X, sample_weight)
+
+    def partial_fit(self, X, sample_weight=None) -> Standardizer:
+        """Update the mean and scale with another block of rows, so that data read in blocks
+        gives what one ``fit`` on all of it would (up to rounding).
+
+        With block statistics ``(W_b, mean_b, var_b)`` (total weight, weighted mean and variance)
+        merged into the running ``(W_a, mean_a, var_a)``, Chan et al.'s update::
+
+            W = W_a + W_b        delta = mean_b - mean_a
+            mean = mean_a + delta W_b / W
+            var = (W_a var_a + W_b var_b + delta^2 W_a W_b / W) / W
+        """
         X = numeric_array(X, "X", ndim=2)
-        self.mean = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
+        if sample_weight is None:
+            weight = float(len(X))
+            mean = X.mean(axis=0, dtype=np.float64)
+            var = X.var(axis=0, dtype=np.float64)
+        else:
+            sample_weight = sample_weights(sample_weight, len(X))
+            weight = float(np.sum(sample_weight))
+            mean = np.average(X, axis=0, weights=sample_weight)
+            var = np.average(np.square(X - mean), axis=0, weights=sample_weight)
+        if self.mean is not None and self._var is None:
+            raise ValueError(
+                "this Standardizer was given its mean and scale; partial_fit updates only one "
+                "that learned them from data"
+            )
+        if self.mean is None:
+            self.weight_sum, self.mean, self._var = weight, mean, var
+        else:
+            if self.mean.shape != mean.shape:
+                raise ValueError(
+                    f"X must have {len(self.mean)} features (columns), got shape {X.shape}"
+                )
+            total = self.weight_sum + weight
+            delta = mean - self.mean
+            self.mean = self.mean + delta * (weight / total)
+            self._var = (
+                self.weight_sum * self._var
+                + weight * var
+                + delta**2 * (self.weight_sum * weight / total)
+            ) / total
+            self.weight_sum = total
+        scale = np.sqrt(self._var)
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
 
