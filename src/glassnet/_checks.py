@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from glassnet.ops import all_finite
+
 
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int if it is an integer >= 1, else raise naming ``name``."""
@@ -87,7 +89,7 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
             raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
-    if array.dtype.kind in "fc" and not _all_finite(array):
+    if array.dtype.kind in "fc" and not all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         where = ", ".join(str(int(i)) for i in bad)
         raise ValueError(
@@ -96,40 +98,19 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
     return array
 
 
-# Up to this many values a boolean mask is cheap; above it ``_all_finite`` avoids a temporary
-# the size of the data.
-MASK_LIMIT = 1 << 17
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    """Whether every value of a float or complex ``array`` is finite.
-
-    Small arrays are tested value by value. A large one is first summed: a sum is never finite
-    when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS
-    over the data, with its threads, and no temporary the size of the data (multiplying by 1
-    keeps every NaN and inf). Only a non-finite sum, from a bad value or from large finite
-    values overflowing, is looked at value by value.
-    """
-    if array.size > MASK_LIMIT:
-        with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
-            if np.isfinite(np.add.reduce(row_sums, axis=None)):
-                return True
-    return bool(np.isfinite(array).all())
-
-
-def sample_weights(value, n_samples: int, name: str = "sample_weight") -> np.ndarray:
-    """Return ``value`` as float64 weights ``(n_samples,)``: finite, >= 0, not all zero."""
-    weights = numeric_array(value, name, dtype=np.float64, ndim=1)
-    if weights.shape != (n_samples,):
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """Return per-sample weights ``(n_samples,)`` (or per position) as non-negative finite
+    numbers of ``dtype`` with a positive sum, or raise naming ``sample_weight``."""
+    weights = numeric_array(sample_weight, "sample_weight")
+    if len(weights) != n_samples:
         raise ValueError(
-            f"{name} must hold one weight per sample ({n_samples}), got shape {weights.shape}"
+            f"sample_weight must have {n_samples} entries, one per sample, got {len(weights)}"
         )
-    if np.any(weights < 0):
-        raise ValueError(f"{name} must be >= 0, got {weights[np.argmax(weights < 0)]}")
-    if not np.any(weights > 0):
-        raise ValueError(f"{name} must hold at least one non-zero weight, got all zeros")
-    return weights
+    if weights.dtype.kind == "c" or np.any(weights < 0):
+        raise ValueError("sample_weight must hold non-negative real numbers")
+    if not np.add.reduce(weights, axis=None) > 0:
+        raise ValueError("sample_weight must not be all zero")
+    return np.asarray(weights, dtype=dtype)
 
 
 def one_of(value, name: str, options) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet._checks import numeric_array, sample_weights
+from glassnet._checks import check_sample_weight, numeric_array
 
 
 class Standardizer:
@@ -50,7 +50,7 @@ class Standardizer:
             mean = X.mean(axis=0, dtype=np.float64)
             var = X.var(axis=0, dtype=np.float64)
         else:
-            sample_weight = sample_weights(sample_weight, len(X))
+            sample_weight = check_sample_weight(sample_weight, len(X), np.float64)
             weight = float(np.sum(sample_weight))
             mean = np.average(X, axis=0, weights=sample_weight)
             var = np.average(np.square(X - mean), axis=0, weights=sample_weight)
