@@ -628,7 +628,7 @@ MISTAKES = [
     mistake("unknown plot kind", ["plot", "model.st", "--kind", "pie"], 2,
             "'pie' is not one of", "model.pie.png"),
     mistake("zero threads", [*TRAIN, "--threads", "0"], 2,
-            "'--threads': 0 is not in the range x>=1", "out.st"),
+            "'--threads': 0 is not in the range 1<=x<=4096", "out.st"),
     mistake("threads not a number",
             ["predict", "model.st", "pets.csv", "-o", "p.csv", "--threads", "two"], 2,
             "'--threads': 'two' is not a valid integer", "p.csv"),

@@ -94,8 +94,8 @@ def test_label_errors():
         classifier().fit(X, ["a"] * 4, loss="cross_entropy")
     with pytest.raises(ValueError, match="Y has 3 classes but the network's output can tell 2"):
         classifier().fit(X, [0, 1, 2, 1], loss="cross_entropy")
-    with pytest.raises(TypeError, match="Y must be numeric"):
-        Network([Dense(2, 1)]).fit(X, ["a", "b", "a", "b"], loss="mse")
+    with pytest.raises(ValueError, match="task 'regression' needs numbers, got labels"):
+        Network([Dense(2, 1)]).fit(X, ["a", "b", "a", "b"], loss="mse", task="regression")
 
 
 def test_standardisation_travels_with_the_network():
@@ -240,6 +240,7 @@ def test_l1_adds_sign_of_weights():
     network.fit(
         people.X,
         people.y,
+        loss="mse",
         learning_rate=0.1,
         epochs=1,
         batch_size=None,

@@ -49,6 +49,7 @@ from glassnet.callbacks import History
 from glassnet.network import Network
 from glassnet.preprocessing import Standardizer
 from glassnet.safetensors import ModelFileError
+from glassnet.tasks import classes_for_outputs
 from glassnet.training import TrainingState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
@@ -612,7 +613,8 @@ def _fits_kind(value, kind: str) -> bool:
 def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
     """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can.
 
-    One sigmoid output tells exactly two classes apart; ``n_out`` outputs up to ``n_out``.
+    One sigmoid output tells exactly two classes apart, ``n_out`` outputs exactly ``n_out``
+    (``tasks.classes_for_outputs``): an output without a class would make ``predict`` fail.
     """
     if classes.ndim != 1:
         return f"must be 1-D, got shape {classes.shape}"
@@ -620,11 +622,11 @@ def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
         return "must be finite numbers"
     if len(np.unique(classes)) != len(classes):
         return f"must be distinct, got {_brief(classes.tolist())}"
-    most = 2 if n_out == 1 else n_out
-    if not 2 <= len(classes) <= most:
+    wanted = classes_for_outputs(n_out)
+    if len(classes) != wanted:
         return (
             f"has {len(classes)} label(s), but a network with {n_out} output(s) tells "
-            f"{'exactly 2' if n_out == 1 else f'2 to {n_out}'} classes apart"
+            f"exactly {wanted} classes apart"
         )
     return None
 

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from glassnet._checks import positive_int
 
+#: More threads than this is surely a mistake (BLAS libraries cap their pools far below it),
+#: and a much larger number would overflow the C integer the BLAS takes.
+MAX_THREADS = 4096
+
 
 def set_num_threads(n: int) -> None:
     """Limit NumPy's BLAS to ``n`` threads from now on, in this process.
 
-    ``n`` must be a positive integer. Raises ``RuntimeError`` when no BLAS thread pool is found.
+    ``n`` must be a positive integer up to ``MAX_THREADS``. Raises ``RuntimeError`` when no BLAS
+    thread pool is found.
     """
     n = positive_int(n, "n")
+    if n > MAX_THREADS:
+        raise ValueError(f"n must be at most {MAX_THREADS} threads, got {n}")
     _blas_pools().limit(limits=n)
 
 

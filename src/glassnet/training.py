@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules
+from glassnet import losses, optimizers, schedules, tasks
 from glassnet._checks import (
     fraction,
     non_negative_float,
@@ -35,7 +35,7 @@ from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.metrics import r2_from_sums, total_sum_of_squares
 from glassnet.network import check_sample_weight, class_indices
 from glassnet.ops import gather_rows
-from glassnet.preprocessing import LabelEncoder, Standardizer
+from glassnet.preprocessing import Standardizer
 
 
 class TrainingDiverged(ArithmeticError):
@@ -173,15 +173,17 @@ def fit(
     callbacks=(),
     verbose: bool = False,
     print_every: int | None = None,
+    task: str | None = None,
 ) -> History:
     """Train ``network`` on ``X (n_samples, *input_shape)`` and targets ``Y``; return a ``History``.
 
     Args:
         Y: ``(n_samples, n_out)`` values, or ``(n_samples,)`` class labels (any values, strings
-            too) for a cross-entropy loss; labels are encoded and ``network.classes`` set, so
-            ``predict`` answers in the same labels.
-        loss: name or ``Loss``; default ``cross_entropy`` for a softmax output, else the
-            tutorial's ``mse`` (when continuing a run: the run's loss).
+            too); labels are encoded and ``network.classes`` set, so ``predict`` answers in the
+            same labels. Whether ``Y`` holds labels is ``glassnet.tasks.task_and_loss``'s rule.
+        loss: name or ``Loss``; default ``cross_entropy`` for a softmax output,
+            ``binary_cross_entropy`` for one sigmoid unit on class labels, else the tutorial's
+            ``mse`` (``glassnet.tasks.default_loss``); when continuing a run: the run's loss.
         optimizer, learning_rate: name (with an optional learning rate) or ``Optimizer``;
             default ``"sgd"``, or the network's own optimizer when continuing a run. The same
             ``Optimizer`` object keeps its state (momentum, Adam's moments) from call to call.
@@ -201,13 +203,16 @@ def fit(
         sample_weight: ``(n_samples,)`` non-negative weights: the data loss becomes
             ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted).
         validation_data: ``(X_val, Y_val)`` evaluated after every epoch; or
-        validation_split: the fraction of samples (drawn with the seed) held out for it.
+        validation_split: the fraction of samples (drawn with the seed) held out for it,
+            each class alike for a classifier.
         metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
         standardize: learn the inputs' mean and scale and keep them with the network.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
         verbose: draw a progress bar (on an interactive terminal).
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
+        task: ``"classification"`` (``Y`` holds class labels) or ``"regression"`` (numbers);
+            default: inferred from ``Y``, the loss and the output layer.
 
     The History records per epoch ``loss`` (the data loss, a mean over the samples),
     ``penalty`` (the regularisation term, when there is one; the objective is their sum),
@@ -227,8 +232,9 @@ def fit(
     if clip_norm is not None:
         clip_norm = positive_float(clip_norm, "clip_norm")
     validation_split = fraction(validation_split, "validation_split")
-    if loss is None:
-        loss = network.loss if resuming and network.loss is not None else _default_loss(network)
+    if loss is None and resuming and network.loss is not None:
+        loss = network.loss
+    task, loss = tasks.task_and_loss(network, Y, loss, task)
     loss = losses.get(loss)
     if optimizer is None:
         optimizer = network.optimizer if resuming and network.optimizer is not None else "sgd"
@@ -239,7 +245,7 @@ def fit(
     rng = np.random.default_rng(seed)
 
     X = network.check_inputs(X)
-    Y = _encode_targets(network, Y, loss, len(X))
+    Y = tasks.encode_targets(network, Y, loss, len(X), task=task)
     weights = (
         None if sample_weight is None else check_sample_weight(sample_weight, len(X), network.dtype)
     )
@@ -249,7 +255,9 @@ def fit(
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_split:
-        X, Y, weights, validation_data = _split(X, Y, weights, validation_split, rng)
+        X, Y, weights, validation_data = tasks.split_validation(
+            network, X, Y, validation_split, rng, weights
+        )
     elif validation_data is not None:
         validation_data = _validation_arrays(network, validation_data, loss)
     state = network.training_state
@@ -338,13 +346,11 @@ def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding.
 
     The loss defaults to the one the network was trained with (``network.loss``), else to
-    ``fit``'s default for its output.
+    ``glassnet.tasks.default_loss``.
     """
-    if loss is None:
-        loss = network.loss if network.loss is not None else _default_loss(network)
-    loss = losses.get(loss)
+    loss = losses.get(loss if loss is not None else tasks.scoring_loss(network))
     X = network.prepare_inputs(X)
-    Y = _encode_targets(network, Y, loss, len(X), refit=False)
+    Y = tasks.encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
 
 
@@ -392,58 +398,13 @@ def apply_gradients(network, grads, optimizer):
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _default_loss(network) -> str:
-    return "cross_entropy" if network.output_layer.activation.name == "softmax" else "mse"
-
-
-def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
-    """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
-    Y = np.asarray(Y)
-    is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
-        Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
-    )
-    if is_labels:
-        if len(Y) != n_samples:
-            raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
-        if refit or network.classes is None:
-            encoder = LabelEncoder().fit(Y)
-            n_classes = len(encoder.classes)
-            wanted = 2 if network.n_out == 1 else network.n_out
-            if n_classes < 2:
-                raise ValueError(
-                    f"Y has a single class ({encoder.classes[0].item()!r}); "
-                    "a classifier needs at least two"
-                )
-            if n_classes > wanted:
-                raise ValueError(
-                    f"Y has {n_classes} classes but the network's output can tell {wanted} apart: "
-                    f"give the last layer {n_classes} units"
-                )
-            network.classes = encoder.classes
-        Y = LabelEncoder(network.classes).transform(Y)
-    return network.check_targets(Y, loss, n_samples)
-
-
 def _validation_arrays(network, validation_data, loss):
     try:
         X_val, Y_val = validation_data
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
     X_val = network.prepare_inputs(X_val, "X_val")
-    return X_val, _encode_targets(network, Y_val, loss, len(X_val), refit=False)
-
-
-def _split(X, Y, weights, validation_split, rng):
-    n_val = round(len(X) * validation_split)
-    if n_val < 1 or n_val >= len(X):
-        raise ValueError(
-            f"validation_split={validation_split} leaves {n_val} of {len(X)} samples for "
-            "validation; both parts need at least one"
-        )
-    order = rng.permutation(len(X))
-    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
-    train_weights = None if weights is None else weights[train]
-    return X[train], Y[train], train_weights, (X[val], Y[val])
+    return X_val, tasks.encode_targets(network, Y_val, loss, len(X_val), refit=False)
 
 
 def _metric_names(metrics, network) -> tuple[str, ...]:
