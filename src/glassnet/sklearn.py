@@ -34,12 +34,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from glassnet import optimizers, schedules
-from glassnet._checks import fraction, non_negative_float, positive_int
-from glassnet.callbacks import EarlyStopping
+from glassnet import optimizers, schedules, tasks
+from glassnet._checks import check_sample_weight, fraction, non_negative_float, positive_int
+from glassnet.callbacks import EarlyStopping, History
 from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
-from glassnet.preprocessing import LabelEncoder, Standardizer, one_hot
+from glassnet.preprocessing import Standardizer
 
 __all__ = ["STREAM_BLOCK_BYTES", "GlassnetClassifier", "GlassnetRegressor"]
 
@@ -132,13 +132,12 @@ class _GlassnetEstimator(BaseEstimator):
         X, y = self._validate(X, y, reset=not reuse)
         sample_weight = _weights(sample_weight, len(X))
         if not reuse:
-            self._start(X, sample_weight, self._survey_targets(y))
+            self._start(X, sample_weight, self._targets_of(y))
         self._optimizer = self._new_optimizer()
-        targets = self._encode(y)
         callbacks = [self._stopping_rule()] if self.n_iter_no_change is not None else []
         history = self.network_.fit(
             X,
-            targets,
+            y,
             **self._training_options(len(X), sample_weight),
             epochs=self.max_iter,
             seed=self._seed,
@@ -147,7 +146,7 @@ class _GlassnetEstimator(BaseEstimator):
             callbacks=callbacks,
             print_every=1 if self.verbose else None,
         )
-        self._record(history["loss"], len(X), history)
+        self._record(_objectives(history), len(X), history)
         return self
 
     def _partial_fit(self, X, y, sample_weight, classes):
@@ -226,19 +225,20 @@ class _GlassnetEstimator(BaseEstimator):
                     self._optimizer = self._new_optimizer()
                 history = self.network_.fit(
                     X,
-                    self._encode(y),
+                    y,
                     **self._training_options(len(X), sample_weight),
                     epochs=1,
                     seed=_pass_seed(self._seed, self._n_passes, index),
                     metrics=(),
                 )
                 chunk_weight = len(X) if sample_weight is None else float(np.sum(sample_weight))
-                loss_sum += history["loss"][0] * chunk_weight
+                loss_sum += _objectives(history)[0] * chunk_weight
                 weight_sum += chunk_weight
                 n_samples += len(X)
             self._n_passes += 1
             epoch_losses.append(loss_sum / weight_sum)
         self._record(epoch_losses, n_samples, history=None)
+        self.network_.history = History({"loss": self.loss_curve_})
         return self
 
     def _survey(self, chunks) -> None:
@@ -250,10 +250,10 @@ class _GlassnetEstimator(BaseEstimator):
             X, y = self._validate(X, y, reset=index == 0)
             if scaler is not None:
                 scaler.partial_fit(X, sample_weight=_weights(sample_weight, len(X)))
-            labels.append(self._survey_targets(y))
+            labels.append(self._targets_of(y))
         if not labels:
             raise ValueError("X holds no chunks: give at least one (X, y) chunk")
-        self._build(X.dtype, self._merge_survey(labels), scaler)
+        self._build(X.dtype, self._merge_targets(labels), scaler)
 
     def _start(self, X, sample_weight, targets) -> None:
         """Build a new network for ``targets`` (the classes, or the number of outputs), with
@@ -267,7 +267,7 @@ class _GlassnetEstimator(BaseEstimator):
         """A new ``network_`` with fresh weights for ``n_features_in_`` inputs and ``targets``
         (the classes, or the number of outputs)."""
         self._set_task(targets)
-        n_out, output_activation = self._output()
+        spec = self._output_spec()
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._n_passes = 0
         sizes = _layer_sizes(self.hidden_layer_sizes)
@@ -280,7 +280,7 @@ class _GlassnetEstimator(BaseEstimator):
             if dropout:
                 layers.append(Dropout(dropout))
             n_in = size
-        layers.append(Dense(n_in, n_out, output_activation))
+        layers.append(Dense(n_in, spec.n_out, spec.activation))
         dtype = self.dtype if self.dtype is not None else _float_dtype_of(data_dtype)
         network = Network(layers, seed=self._seed, dtype=dtype)
         network.scaler = scaler
@@ -288,7 +288,7 @@ class _GlassnetEstimator(BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             network.feature_names = tuple(str(name) for name in self.feature_names_in_)
         self.network_ = network
-        self.out_activation_ = output_activation
+        self.out_activation_ = spec.activation
 
     def _training_options(self, n_samples: int, sample_weight) -> dict:
         """What every ``Network.fit`` call of this estimator shares."""
@@ -299,7 +299,8 @@ class _GlassnetEstimator(BaseEstimator):
             self.alpha, "alpha"
         ) / (batch_size * mean_weight if mean_weight > 0 else 1.0)
         options = {
-            "loss": self._loss(),
+            **self._task_options(),
+            "loss": self._output_spec().loss,
             "optimizer": self._optimizer,
             "batch_size": batch_size,
             "weight_decay": weight_decay,
@@ -469,40 +470,30 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetEstimator):
         """``log`` of ``predict_proba``."""
         return np.log(self.predict_proba(X))
 
-    def _first_targets(self, y, classes):
+    def _targets_of(self, y):
+        """The classes ``y`` holds (scikit-learn refuses continuous targets for a classifier)."""
         check_classification_targets(y)
+        tasks.infer_task(y, "classification")
+        return unique_labels(y)
+
+    def _first_targets(self, y, classes):
+        self._targets_of(y)
         if classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
         return unique_labels(classes)
 
-    def _survey_targets(self, y):
-        check_classification_targets(y)
-        return unique_labels(y)
-
-    def _merge_survey(self, labels):
+    def _merge_targets(self, labels):
         return unique_labels(*labels)
 
     def _set_task(self, classes) -> None:
-        classes = np.asarray(classes)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y holds 1 class ({classes[0]!r}); a classifier needs at least two classes"
-            )
-        self.classes_ = classes
+        self.classes_ = np.asarray(classes)
         self.n_outputs_ = 1
 
-    def _output(self):
-        n_classes = len(self.classes_)
-        return (1, "sigmoid") if n_classes == 2 else (n_classes, "softmax")
+    def _output_spec(self):
+        return tasks.output_spec("classification", len(self.classes_))
 
-    def _loss(self) -> str:
-        return "binary_cross_entropy" if len(self.classes_) == 2 else "cross_entropy"
-
-    def _encode(self, y) -> np.ndarray:
-        indices = LabelEncoder(self.classes_).transform(y)
-        if len(self.classes_) == 2:
-            return indices.reshape(-1, 1).astype(self.network_.dtype)
-        return one_hot(indices, len(self.classes_), self.network_.dtype)
+    def _task_options(self) -> dict:
+        return {"task": "classification", "classes": self.classes_}
 
 
 class GlassnetRegressor(RegressorMixin, _GlassnetEstimator):
@@ -599,13 +590,15 @@ class GlassnetRegressor(RegressorMixin, _GlassnetEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _survey_targets(self, y):
+    def _targets_of(self, y):
+        """The number of outputs ``y`` asks for."""
+        tasks.infer_task(y, "regression")
         return 1 if np.ndim(y) == 1 else np.shape(y)[1]
 
     def _first_targets(self, y, classes):
-        return self._survey_targets(y)
+        return self._targets_of(y)
 
-    def _merge_survey(self, widths):
+    def _merge_targets(self, widths):
         if len(set(widths)) != 1:
             raise ValueError(f"every chunk's y must have the same number of outputs, got {widths}")
         return widths[0]
@@ -613,15 +606,11 @@ class GlassnetRegressor(RegressorMixin, _GlassnetEstimator):
     def _set_task(self, n_outputs) -> None:
         self.n_outputs_ = int(n_outputs)
 
-    def _output(self):
-        return self.n_outputs_, "identity"
+    def _output_spec(self):
+        return tasks.output_spec("regression", self.n_outputs_, loss=self.loss)
 
-    def _loss(self):
-        return self.loss
-
-    def _encode(self, y) -> np.ndarray:
-        y = np.asarray(y, dtype=self.network_.dtype)
-        return y.reshape(len(y), -1)
+    def _task_options(self) -> dict:
+        return {"task": "regression"}
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -676,13 +665,13 @@ def _row_blocks(X, y, sample_weight) -> list:
 def _weights(sample_weight, n_samples: int):
     if sample_weight is None:
         return None
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample, "
-            f"got shape {sample_weight.shape}"
-        )
-    return sample_weight
+    return check_sample_weight(sample_weight, n_samples, np.float64)
+
+
+def _objectives(history) -> list[float]:
+    """Each epoch's objective ``J``, the data loss plus the penalty, as MLP's ``loss_curve_``."""
+    penalties = history.metrics.get("penalty", [0.0] * history.epochs)
+    return [loss + penalty for loss, penalty in zip(history["loss"], penalties, strict=True)]
 
 
 def _pass_seed(seed: int, n_passes: int, chunk: int) -> int:

@@ -103,7 +103,8 @@ def output_spec(task: str, n_targets_or_classes: int, loss: str | None = None) -
             )
         return OutputSpec(count, "identity", loss or "mse")
     if count < 2:
-        raise ValueError(f"a classifier needs at least two classes, got {count}")
+        plural = "" if count == 1 else "es"
+        raise ValueError(f"a classifier needs at least two classes, got {count} class{plural}")
     if loss is None:
         loss = "binary_cross_entropy" if count == 2 else "cross_entropy"
     if loss == "binary_cross_entropy" and count != 2:
@@ -166,7 +167,9 @@ def classes_for_outputs(n_out: int) -> int:
     return 2 if n_out == 1 else n_out
 
 
-def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=None):
+def encode_targets(
+    network, Y, loss, n_samples: int, refit: bool = True, task=None, classes=None
+):
     """Return the targets ``fit`` trains on: ``(n_samples, n_out)`` in the network's dtype.
 
     For a classification, ``Y (n_samples,)`` holds labels (any values, text too). With
@@ -174,7 +177,9 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
     output layer (``classes_for_outputs``), so every output stands for a class and ``predict``
     always answers with one. Label ``classes[i]`` becomes index ``i``: a one-hot row for a
     softmax (or any several outputs), the number ``i`` for one unit (0 or 1). Without ``refit``
-    the network's classes are kept and an unknown label raises.
+    the network's classes are kept and an unknown label raises. ``classes`` names every label
+    there is, for data that may lack some (one chunk of a stream): with ``refit`` they, rather
+    than the labels found, become ``network.classes``.
 
     ``task`` defaults to a classification when the network has classes and ``Y`` one column,
     else a regression, whose targets are checked and returned as they are (and, with
@@ -194,7 +199,7 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
     if len(labels) != n_samples:
         raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(labels)}")
     if refit or network.classes is None:
-        classes = LabelEncoder().fit(labels).classes
+        classes = LabelEncoder().fit(labels if classes is None else classes).classes
         wanted = classes_for_outputs(network.n_out)
         if len(classes) < 2:
             raise ValueError(

@@ -174,6 +174,7 @@ def fit(
     verbose: bool = False,
     print_every: int | None = None,
     task: str | None = None,
+    classes=None,
 ) -> History:
     """Train ``network`` on ``X (n_samples, *input_shape)`` and targets ``Y``; return a ``History``.
 
@@ -213,6 +214,8 @@ def fit(
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
         task: ``"classification"`` (``Y`` holds class labels) or ``"regression"`` (numbers);
             default: inferred from ``Y``, the loss and the output layer.
+        classes: every label a classifier tells apart, when ``Y`` may lack some (a chunk of a
+            stream); default: the labels found in ``Y``.
 
     The History records per epoch ``loss`` (the data loss, a mean over the samples),
     ``penalty`` (the regularisation term, when there is one; the objective is their sum),
@@ -245,7 +248,7 @@ def fit(
     rng = np.random.default_rng(seed)
 
     X = network.check_inputs(X)
-    Y = tasks.encode_targets(network, Y, loss, len(X), task=task)
+    Y = tasks.encode_targets(network, Y, loss, len(X), task=task, classes=classes)
     weights = (
         None if sample_weight is None else check_sample_weight(sample_weight, len(X), network.dtype)
     )
