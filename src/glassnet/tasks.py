@@ -167,9 +167,7 @@ def classes_for_outputs(n_out: int) -> int:
     return 2 if n_out == 1 else n_out
 
 
-def encode_targets(
-    network, Y, loss, n_samples: int, refit: bool = True, task=None, classes=None
-):
+def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=None, classes=None):
     """Return the targets ``fit`` trains on: ``(n_samples, n_out)`` in the network's dtype.
 
     For a classification, ``Y (n_samples,)`` holds labels (any values, text too). With
