@@ -89,6 +89,22 @@ def test_a_standardised_regression_model_matches(tmp_path):
     np.testing.assert_array_almost_equal(got, net.predict(X_test.astype(np.float32)), DECIMALS)
 
 
+def test_dense_on_the_last_axis_of_a_sequence_matches(tmp_path):
+    rng = np.random.default_rng(12)
+    X, Y = rng.normal(2.0, 3.0, size=(50, 3, 4)), rng.normal(size=(50, 3, 2))
+    layers = [Dense(4, 5, "tanh"), Dropout(0.2), Dense(5, 2, "identity")]
+    net = glassnet.Network(layers, input_shape=(3, 4), seed=12)
+    net.fit(X, Y, optimizer="adam", epochs=3, standardize=True)
+    net.to_onnx(tmp_path / "model.onnx")
+    X_test = rng.normal(2.0, 3.0, size=(20, 3, 4))
+    got = run(tmp_path / "model.onnx", X_test)["output"]
+    assert got.shape == (20, 3, 2)
+    np.testing.assert_array_almost_equal(got, net.predict(X_test.astype(np.float32)), DECIMALS)
+    net.classes = np.array(["a", "b"])  # a label per position is not exported
+    with pytest.raises(ValueError, match=r"output per sample has shape \(3, 2\)"):
+        net.to_onnx(tmp_path / "labels.onnx")
+
+
 @pytest.mark.parametrize(
     "labels",
     [["no", "yes"], [3, 7], ["cat", "dog", "bird", "fish"], [-1, 0, 5]],

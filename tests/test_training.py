@@ -425,3 +425,14 @@ def test_apply_gradients_checks_every_gradient_before_stepping(change, message):
         apply_gradients(network, change(valid_gradients()), "sgd")
     for name, weight in network.get_weights().items():
         np.testing.assert_array_equal(weight, before[name])
+
+
+def test_fit_takes_a_target_for_every_position_of_a_sequence():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 4, 3)), rng.normal(size=(30, 4, 2))
+    network = Network([Dense(3, 2, "identity")], input_shape=(4, 3), seed=0)
+    history = network.fit(X, Y, epochs=20, learning_rate=0.1, batch_size=None)
+    assert network.classes is None
+    assert history["loss"][-1] < history["loss"][0]
+    with pytest.raises(ValueError, match="takes one label per sample"):
+        network.fit(X, Y, task="classification")

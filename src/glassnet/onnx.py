@@ -1,13 +1,16 @@
 """ONNX export: a trained network as an ONNX graph, for onnxruntime and every other runtime.
 
 The graph computes what ``Network.predict_output``, ``predict_proba`` and ``predict`` compute,
-in float32, from one input ``X`` of shape ``(n_samples, n_in)``:
+in float32, from one input ``X`` of shape ``(n_samples, *input_shape)`` (``(n_samples, n_in)``
+for feature rows):
 
 1. the input standardisation, when the network has a scaler: ``x' = (x - mean) / scale``;
 2. every layer, in order, through the table ``LAYER_EMITTERS`` (layer type -> the function that
-   writes its nodes); ``Dense`` is ``z = x W^T + b`` (one ``Gemm``) followed by its activation
-   from ``ACTIVATION_EMITTERS``; ``Dropout`` is the identity, as when predicting;
-3. the outputs. A regression network has one, ``output (n_samples, n_out)``. A classifier has
+   writes its nodes); ``Dense`` is ``z = x W^T + b`` (one ``Gemm`` on rows, ``MatMul`` and
+   ``Add`` on the last axis of more) followed by its activation from ``ACTIVATION_EMITTERS``;
+   ``Dropout`` is the identity, as when predicting;
+3. the outputs. A regression network has one, ``output (n_samples, *output_shape)``. A
+   classifier (whose output is one row of class scores per sample) has
    ``probabilities (n_samples, n_classes)`` in ``classes`` order (``[1 - a, a]`` for a single
    sigmoid unit) and ``label (n_samples,)`` in the user's own label values, strings or numbers,
    picked by the rule of ``glassnet.network.class_indices``: ``a >= 0.5`` for one unit, else the
@@ -72,10 +75,11 @@ def to_model(network, *, opset: int = DEFAULT_OPSET):
         )
 
     graph = _Graph(onnx)
-    x = graph.add_input("X", network.n_in)
+    x = graph.add_input("X", network.input_shape)
     if network.scaler is not None:
-        mean = graph.constant("scaler.mean", network.scaler.mean)
-        scale = graph.constant("scaler.scale", network.scaler.scale)
+        # The scaler reads a sample as one row of n_in values: element-wise over input_shape.
+        mean = graph.constant("scaler.mean", network.scaler.mean.reshape(network.input_shape))
+        scale = graph.constant("scaler.scale", network.scaler.scale.reshape(network.input_shape))
         x = graph.node("Div", [graph.node("Sub", [x, mean], "scaler.centred"), scale], "scaler")
     for index, layer in enumerate(network.layers):
         emit = LAYER_EMITTERS.get(type(layer))
@@ -88,9 +92,16 @@ def to_model(network, *, opset: int = DEFAULT_OPSET):
 
     if network.classes is None:
         graph.node("Identity", [x], "output")
-        graph.outputs.append(_tensor_info(onnx, "output", onnx.TensorProto.FLOAT, network.n_out))
-    else:
+        graph.outputs.append(
+            _tensor_info(onnx, "output", onnx.TensorProto.FLOAT, network.output_shape)
+        )
+    elif len(network.output_shape) == 1:
         _classifier_outputs(graph, network, x)
+    else:
+        raise ValueError(
+            "the ONNX export gives a classifier's labels for one row of class scores per sample; "
+            f"this network's output per sample has shape {network.output_shape}"
+        )
 
     model = onnx.helper.make_model(
         onnx.helper.make_graph(
@@ -111,10 +122,16 @@ def to_model(network, *, opset: int = DEFAULT_OPSET):
 
 
 def _dense(graph, layer, index, x) -> str:
-    """``z = x W^T + b``: one ``Gemm`` with ``transB=1`` (W is ``(n_out, n_in)``), then ``f(z)``."""
-    weight = graph.constant(f"layers.{index}.W", layer.params["W"])
+    """``z = x W^T + b`` (W is ``(n_out, n_in)``), then ``f(z)``: one ``Gemm`` with
+    ``transB=1`` for rows, ``MatMul`` with ``W^T`` and ``Add`` on the last axis of more."""
     bias = graph.constant(f"layers.{index}.b", layer.params["b"])
-    z = graph.node("Gemm", [x, weight, bias], f"layers.{index}.z", transB=1)
+    if len(layer.input_shape) == 1:
+        weight = graph.constant(f"layers.{index}.W", layer.params["W"])
+        z = graph.node("Gemm", [x, weight, bias], f"layers.{index}.z", transB=1)
+    else:
+        weight = graph.constant(f"layers.{index}.W^T", layer.params["W"].T)
+        product = graph.node("MatMul", [x, weight], f"layers.{index}.xW^T")
+        z = graph.node("Add", [product, bias], f"layers.{index}.z")
     emit = ACTIVATION_EMITTERS.get(type(layer.activation))
     if emit is None:
         raise ValueError(
@@ -183,9 +200,9 @@ def _classifier_outputs(graph, network, a) -> None:
     label_values = graph.constant("classes", _label_array(classes))
     graph.node("Gather", [label_values, index], "label", axis=0)
     graph.outputs.append(
-        _tensor_info(onnx, "probabilities", onnx.TensorProto.FLOAT, max(network.n_out, 2))
+        _tensor_info(onnx, "probabilities", onnx.TensorProto.FLOAT, (max(network.n_out, 2),))
     )
-    graph.outputs.append(_tensor_info(onnx, "label", graph.elem_type("classes"), None))
+    graph.outputs.append(_tensor_info(onnx, "label", graph.elem_type("classes"), ()))
 
 
 def _label_array(classes: np.ndarray) -> np.ndarray:
@@ -209,8 +226,8 @@ class _Graph:
         self._elem_types: dict[str, int] = {}
         self._count = 0
 
-    def add_input(self, name: str, n_features: int) -> str:
-        self.inputs.append(_tensor_info(self.onnx, name, self.onnx.TensorProto.FLOAT, n_features))
+    def add_input(self, name: str, shape: tuple[int, ...]) -> str:
+        self.inputs.append(_tensor_info(self.onnx, name, self.onnx.TensorProto.FLOAT, shape))
         return name
 
     def constant(self, name: str, value: np.ndarray) -> str:
@@ -238,10 +255,9 @@ class _Graph:
         return output
 
 
-def _tensor_info(onnx, name: str, elem_type: int, n_columns: int | None):
-    """A value info with a symbolic batch size: ``(n_samples, n_columns)`` or ``(n_samples,)``."""
-    shape = ["n_samples"] if n_columns is None else ["n_samples", n_columns]
-    return onnx.helper.make_tensor_value_info(name, elem_type, shape)
+def _tensor_info(onnx, name: str, elem_type: int, shape: tuple[int, ...]):
+    """A value info of ``(n_samples, *shape)``, the batch size left symbolic."""
+    return onnx.helper.make_tensor_value_info(name, elem_type, ["n_samples", *shape])
 
 
 def _metadata(network) -> dict[str, str]:

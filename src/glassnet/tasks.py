@@ -281,13 +281,14 @@ def _targets(y) -> np.ndarray:
         raise TypeError(
             f"Y must hold real numbers or labels, got complex values such as {y.flat[0]}"
         )
-    if y.ndim not in (1, 2) or y.size == 0:
-        raise ValueError(f"Y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
+    if y.ndim == 0 or y.size == 0:
+        raise ValueError(f"Y must be a non-empty array of one row per sample, got shape {y.shape}")
     return y
 
 
 def _label_shaped(y: np.ndarray) -> bool:
-    return y.ndim == 1 or y.shape[1] == 1
+    # Targets of several axes per sample (a sequence's positions) are values to predict.
+    return y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
 
 
 def _is_text(y: np.ndarray) -> bool:
