@@ -2,6 +2,7 @@
 
 import inspect
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -170,7 +171,7 @@ def test_partial_fit_needs_the_classes_first_then_continues_the_optimizer():
     assert optimizer.iterations == 2  # 60 samples, batches of 30
     model.partial_fit(X[60:], y[60:])
     assert model._optimizer is optimizer and optimizer.iterations == 4
-    assert model.n_iter_ == 1
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
     with pytest.raises(ValueError, match="differs from the classes_"):
         model.partial_fit(X, y, classes=[0, 1, 2])
 
@@ -195,3 +196,91 @@ def test_warm_start_continues_from_the_weights():
     assert not np.array_equal(network.get_weights()["layers.0.W"], weights["layers.0.W"])
     cold = GlassnetClassifier((8,), max_iter=5, random_state=0).fit(X, y)
     np.testing.assert_array_equal(cold.network_.get_weights()["layers.0.W"], weights["layers.0.W"])
+
+
+# -- data larger than memory -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def npy_files(tmp_path):
+    """A classification problem saved as .npy files: 40,000 rows of 20 float32 features."""
+    X, y = make_classification(40_000, 20, n_informative=10, random_state=0)
+    np.save(tmp_path / "X.npy", (3 * X + 5).astype(np.float32))
+    np.save(tmp_path / "y.npy", y)
+    return tmp_path / "X.npy", tmp_path / "y.npy"
+
+
+STREAMED = {"hidden_layer_sizes": (16,), "max_iter": 3, "batch_size": 100, "random_state": 0,
+            "shuffle": False, "n_iter_no_change": None}  # fmt: skip
+
+
+def peak_memory(function):
+    """``(result, peak bytes allocated while it ran)``, as tracemalloc sees NumPy's arrays."""
+    tracemalloc.start()
+    try:
+        result = function()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_memory_mapped_x_is_read_in_blocks(npy_files, monkeypatch):
+    monkeypatch.setattr(glassnet.sklearn, "STREAM_BLOCK_BYTES", 80_000)  # 1,000 rows a block
+    X = np.load(npy_files[0], mmap_mode="r")
+    y = np.load(npy_files[1], mmap_mode="r")
+    GlassnetClassifier(**STREAMED).fit(X[:2000], y[:2000])  # the first fit's one-off costs
+    streamed, streamed_peak = peak_memory(lambda: GlassnetClassifier(**STREAMED).fit(X, y))
+    in_memory, in_memory_peak = peak_memory(
+        lambda: GlassnetClassifier(**STREAMED).fit(np.array(X), np.array(y))
+    )
+    assert streamed_peak < 0.25 * X.nbytes < X.nbytes < in_memory_peak
+    # Without shuffling, blocks of whole batches give the in-memory fit's batches in order.
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-6)
+    X_test = np.asarray(X[:2000])
+    np.testing.assert_allclose(
+        streamed.predict_proba(X_test), in_memory.predict_proba(X_test), atol=1e-5
+    )
+    assert streamed.score(X_test, y[:2000]) > 0.85
+
+
+class NpyChunks:
+    """Chunks of .npy files, each read from disk only when iterated to: a re-iterable stream."""
+
+    def __init__(self, X_path, y_path, rows):
+        self.X_path, self.y_path, self.rows = X_path, y_path, rows
+        self.opened = 0
+
+    def __iter__(self):
+        self.opened += 1
+        X = np.load(self.X_path, mmap_mode="r")
+        y = np.load(self.y_path, mmap_mode="r")
+        for start in range(0, len(X), self.rows):
+            yield np.array(X[start : start + self.rows]), np.array(y[start : start + self.rows])
+
+
+def test_fit_reads_chunks_once_to_learn_the_scaling_then_once_an_epoch(npy_files):
+    chunks = NpyChunks(*npy_files, rows=5000)
+    streamed = GlassnetClassifier(**STREAMED).fit(chunks)
+    assert chunks.opened == 1 + STREAMED["max_iter"]
+    X, y = np.load(npy_files[0]), np.load(npy_files[1])
+    in_memory = GlassnetClassifier(**STREAMED).fit(X, y)
+    np.testing.assert_allclose(streamed.network_.scaler.mean, in_memory.network_.scaler.mean)
+    np.testing.assert_allclose(streamed.network_.scaler.scale, in_memory.network_.scaler.scale)
+    np.testing.assert_allclose(streamed.predict_proba(X[:500]), in_memory.predict_proba(X[:500]),
+                               atol=1e-5)  # fmt: skip
+
+
+def test_partial_fit_takes_one_pass_over_a_one_shot_stream_and_fit_refuses_it(npy_files):
+    X, y = np.load(npy_files[0]), np.load(npy_files[1])
+    one_shot = ((X[i : i + 4000], y[i : i + 4000]) for i in range(0, 20_000, 4000))
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        GlassnetClassifier().fit(one_shot)
+    model = GlassnetRegressor(hidden_layer_sizes=(8,), batch_size=500, random_state=0)
+    weighted = (
+        (X[i : i + 4000], y[i : i + 4000], np.full(4000, 2.0)) for i in range(0, 20_000, 4000)
+    )
+    model.partial_fit(weighted)
+    assert model._optimizer.iterations == 40  # 5 chunks of 8 batches, one pass
+    assert model.n_iter_ == 1 and model.t_ == 20_000
+    with pytest.raises(ValueError, match=r"chunk 0 must be a pair \(X, y\).*got ndarray"):
+        model.partial_fit(chunk for chunk in [X[:10]])

@@ -27,6 +27,7 @@ scikit-learn is imported here and only here: ``import glassnet`` does not load i
 from __future__ import annotations
 
 import numbers
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
@@ -127,7 +128,7 @@ class _GlassnetEstimator(BaseEstimator):
                 raise ValueError("give chunks their sample weights as (X, y, sample_weight)")
             return self._fit_stream(_reiterable(X), build=not reuse, passes=self.max_iter)
         if isinstance(X, np.memmap) and X.ndim == 2 and X.nbytes > STREAM_BLOCK_BYTES:
-            blocks = _row_blocks(X, y, sample_weight)
+            blocks = _row_blocks(X, y, sample_weight, self._batch_size(len(X)))
             return self._fit_stream(blocks, build=not reuse, passes=self.max_iter)
         X, y = self._validate(X, y, reset=not reuse)
         sample_weight = _weights(sample_weight, len(X))
@@ -146,7 +147,7 @@ class _GlassnetEstimator(BaseEstimator):
             callbacks=callbacks,
             print_every=1 if self.verbose else None,
         )
-        self._record(_objectives(history), len(X), history)
+        self._record(_objectives(history), len(X), history, continued=reuse)
         return self
 
     def _partial_fit(self, X, y, sample_weight, classes):
@@ -208,13 +209,17 @@ class _GlassnetEstimator(BaseEstimator):
         if passes > 1:
             self._optimizer = self._new_optimizer()  # a warm start keeps the weights only
         schedule = self._schedule()
-        epoch_losses = []
-        n_samples = 0
+        # MLP's stopping rule, the library's EarlyStopping, told about each pass over the chunks.
+        stopping = self._stopping_rule() if passes > 1 and self.n_iter_no_change else None
+        progress = SimpleNamespace(network=None, history=History(), stop_training=False)
+        if stopping is not None:
+            stopping.on_train_begin(progress)
+        objectives = []
         for epoch in range(passes):
             if schedule is not None:
-                last = {"loss": epoch_losses[-1]} if epoch_losses else {}
+                last = progress.history.last()
                 self._optimizer.learning_rate = schedule(epoch, self._optimizer_learning_rate, last)
-            loss_sum, weight_sum, n_samples = 0.0, 0.0, 0
+            loss_sum, weight_sum, n_samples, penalty = 0.0, 0.0, 0, 0.0
             for index, chunk in enumerate(chunks):
                 X, y, sample_weight = _unpack(chunk, index)
                 first = build and passes == 1 and epoch == 0 and index == 0
@@ -232,12 +237,19 @@ class _GlassnetEstimator(BaseEstimator):
                     metrics=(),
                 )
                 chunk_weight = len(X) if sample_weight is None else float(np.sum(sample_weight))
-                loss_sum += _objectives(history)[0] * chunk_weight
+                loss_sum += history["loss"][0] * chunk_weight
                 weight_sum += chunk_weight
                 n_samples += len(X)
+                penalty = history.metrics.get("penalty", [0.0])[0]  # at the end of the pass
             self._n_passes += 1
-            epoch_losses.append(loss_sum / weight_sum)
-        self._record(epoch_losses, n_samples, history=None)
+            logs = {"loss": loss_sum / weight_sum}
+            progress.history.record(logs)
+            objectives.append(logs["loss"] + penalty)
+            if stopping is not None:
+                stopping.on_epoch_end(progress, epoch, logs)
+                if progress.stop_training:
+                    break
+        self._record(objectives, n_samples, history=None, continued=not build)
         self.network_.history = History({"loss": self.loss_curve_})
         return self
 
@@ -311,13 +323,16 @@ class _GlassnetEstimator(BaseEstimator):
             options["sample_weight"] = sample_weight
         return options
 
-    def _record(self, losses, n_samples: int, history) -> None:
-        """The fitted attributes scikit-learn users read after ``fit``."""
-        self.loss_curve_ = [float(value) for value in losses]
+    def _record(self, objectives, n_samples: int, history, *, continued: bool) -> None:
+        """The fitted attributes scikit-learn users read after ``fit``: a continued run (warm
+        start, partial_fit) adds its epochs to the curve and the counts, as MLP's do."""
+        if not continued:
+            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+        self.loss_curve_ = [*self.loss_curve_, *(float(value) for value in objectives)]
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
-        self.n_iter_ = len(self.loss_curve_)
-        self.t_ = getattr(self, "t_", 0) + n_samples * self.n_iter_
+        self.n_iter_ += len(objectives)
+        self.t_ += n_samples * len(objectives)
         if history is not None and self.early_stopping:
             self.validation_scores_ = list(history[f"val_{self._score_metric}"])
             self.best_validation_score_ = max(self.validation_scores_)
@@ -637,7 +652,7 @@ def _reiterable(chunks):
 
 
 def _unpack(chunk, index: int):
-    if not isinstance(chunk, (tuple, list)) or len(chunk) not in (2, 3):
+    if not isinstance(chunk, tuple) or len(chunk) not in (2, 3):
         raise ValueError(
             f"chunk {index} must be a pair (X, y) or a triple (X, y, sample_weight), "
             f"got {type(chunk).__name__}"
@@ -646,12 +661,13 @@ def _unpack(chunk, index: int):
     return X, y, rest[0] if rest else None
 
 
-def _row_blocks(X, y, sample_weight) -> list:
-    """``(X, y, w)`` slices of a memory-mapped ``X`` of about ``STREAM_BLOCK_BYTES`` each;
-    slicing a memory map reads nothing until the block is used."""
+def _row_blocks(X, y, sample_weight, batch_size: int) -> list:
+    """``(X, y, w)`` slices of a memory-mapped ``X`` of about ``STREAM_BLOCK_BYTES`` each, a
+    whole number of batches; slicing a memory map reads nothing until the block is used."""
     if y is None:
         raise ValueError("fit requires y to be passed, but the target y is None")
-    rows = max(1, STREAM_BLOCK_BYTES // max(1, X.strides[0]))
+    rows = STREAM_BLOCK_BYTES // max(1, X.strides[0])
+    rows = max(batch_size, rows - rows % batch_size)
     return [
         (
             X[start : start + rows],
