@@ -292,11 +292,13 @@ class Network:
         """Add the penalty's gradient ``λ W + l1 sign(W)`` to every weight gradient."""
         if not (weight_decay or l1):
             return
-        for weight, grad in self._weights_and_grads():
+        for position, (weight, grad) in enumerate(self._weights_and_grads()):
             # Each term goes through a scratch array kept per weight: no allocation per batch.
-            scratch = self._scratch.get(id(weight))
-            if scratch is None:
-                scratch = self._scratch[id(weight)] = np.empty_like(weight)
+            # It is filed by position, not id(), so that a pickled or copied network finds its
+            # own arrays' scratch and never another's.
+            scratch = self._scratch.get(position)
+            if scratch is None or scratch.shape != weight.shape:
+                scratch = self._scratch[position] = np.empty_like(weight)
             if weight_decay:
                 grad += np.multiply(weight, weight_decay, out=scratch)
             if l1:
