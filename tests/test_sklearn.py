@@ -101,7 +101,7 @@ def test_the_network_is_there_to_explain_save_and_export(tmp_path):
     assert network.scaler is not None  # standardize=True keeps the scaling with the network
     assert len(model.coefs_) == 2 and model.coefs_[0].shape == (3, 5)
     assert np.shares_memory(model.coefs_[0], network.layers[0].W)
-    trace = network.explain(network.scale_inputs(X[:1]), [y[0]], loss=network.loss)
+    trace = network.explain(X[0], [y[0]], loss=network.loss)  # raw inputs, as predict's
     assert trace.loss.value > 0
     network.save(tmp_path / "model.safetensors")
     loaded = glassnet.load(tmp_path / "model.safetensors")
