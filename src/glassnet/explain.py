@@ -41,9 +41,13 @@ class ChainRule:
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Trace:
-    """A forward and backward pass of one sample, step by step."""
+    """A forward and backward pass of one sample, step by step.
+
+    ``str(trace)`` and ``repr(trace)`` are the printed trace, so a REPL shows it as it is;
+    ``to_dict()`` gives the numbers.
+    """
 
     forward: list[Step]
     loss: Step
@@ -79,6 +83,8 @@ class Trace:
                 lines.append(f"  dL/d{rule.name} = {symbols}")
                 lines.append(f"  {'':>{len(rule.name) + 4}} = {values} = {_number(rule.value)}")
         return "\n".join(lines)
+
+    __repr__ = __str__
 
 
 def explain(network, x, y, loss="mse") -> Trace:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules, tasks
+from glassnet import losses, optimizers, schedules, tasks, threads
 from glassnet._checks import (
     fraction,
     non_negative_float,
@@ -72,7 +72,8 @@ class TrainingState:
 
 class Trainer:
     """The state of one ``fit`` call, as callbacks see it: ``network``, ``optimizer``,
-    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training."""
+    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training, and
+    ``stop_reason`` says why (the progress display prints it)."""
 
     def __init__(self, network, optimizer, loss, history, epochs, n_batches, regularization):
         self.network = network
@@ -83,6 +84,7 @@ class Trainer:
         self.n_batches = n_batches
         self.weight_decay, self.l1, self.clip_norm = regularization
         self.stop_training = False
+        self.stop_reason: str | None = None
         self.grads = network.gradients()  # the same arrays every step, refilled in place
         self.weight_grads = [
             grad for layer in network.layers for _, grad in layer.decayed_parameters()
@@ -210,7 +212,8 @@ def fit(
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
         standardize: learn the inputs' mean and scale and keep them with the network.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
-        verbose: draw a progress bar (on an interactive terminal).
+        verbose: show progress on stderr: a bar on an interactive terminal, else a line every
+            tenth of the epochs; either way, say when and why training stopped early.
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
         task: ``"classification"`` (``Y`` holds class labels) or ``"regression"`` (numbers);
             default: inferred from ``Y``, the loss and the output layer.
@@ -295,7 +298,7 @@ def fit(
         callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
     # error, so NumPy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), threads.for_training(batch_size):
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(trainer, epoch)
