@@ -282,7 +282,7 @@ def _targets(y) -> np.ndarray:
             f"Y must hold real numbers or labels, got complex values such as {y.flat[0]}"
         )
     if y.ndim == 0 or y.size == 0:
-        raise ValueError(f"Y must be a non-empty array of one row per sample, got shape {y.shape}")
+        raise ValueError(f"Y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
     return y
 
 
