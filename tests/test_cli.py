@@ -548,6 +548,8 @@ def workspace(trained, tmp_path):
         [["a", "cat", "4"], ["b", "dog", "30"]],
     )
     write_people(tmp_path / "people.csv", ["name", "weight", "height", "gender"])
+    with open(tmp_path / "semicolons.csv", "w") as handle:
+        handle.write((folder / "pets.csv").read_text().replace(",", ";"))
     write_csv(
         tmp_path / "numbers.csv",
         ["x1", "x2", "y"],
@@ -670,6 +672,31 @@ MISTAKES = [
     mistake("an unknown label to explain",
             ["explain", "model.st", "--input", "1,2", "--target", "fox"], 2,
             "'fox' is not a class"),
+    mistake("a network too large for the memory", [*TRAIN, "--hidden", "10000000000"], 1,
+            "a 2-10000000000-1 network has 40,000,000,001 parameters and needs about", "out.st"),
+    mistake("threads beyond any machine", [*TRAIN, "--threads", "100000000000000000000"], 2,
+            "'--threads': 100000000000000000000 is not in the range 1<=x<=4096", "out.st"),
+    mistake("an output name too long", ["train", "pets.csv", "-t", "species", "-o", "m" * 300],
+            2, "cannot write " + "m" * 300 + ": file name too long"),
+    mistake("text as a regression target", [*TRAIN, "--task", "regression"], 2,
+            "pets.csv, column 'species': task 'regression' needs numbers, got labels such as "
+            "'cat'", "out.st"),
+    mistake("a delimiter the file does not use",
+            ["train", "semicolons.csv", "-t", "species", "--delimiter", ",", "-o", "out.st"], 1,
+            "available columns: weight;ears;species (the header looks separated by ';')",
+            "out.st"),
+    mistake("a bad delimiter", [*TRAIN, "--delimiter", "ab"], 2,
+            "'--delimiter': expected one character", "out.st"),
+    mistake("an id column the file lacks", ["predict", "model.st", "pets.csv", "--id", "nope"],
+            1, "pets.csv: no id column 'nope'; available columns: weight, ears, species"),
+    mistake("both a file and a dataset to evaluate",
+            ["evaluate", "model.st", "pets.csv", "--dataset", "xor"], 2,
+            "give either DATA.csv (or - for standard input) or --dataset NAME"),
+    mistake("a dataset with other columns than the model's",
+            ["evaluate", "model.st", "--dataset", "xor"], 1,
+            "model.st takes the columns weight, ears; dataset 'xor' has x1, x2"),
+    mistake("exporting a dataset to no file", ["datasets", "--export", "xor"], 2,
+            "--export xor needs the file to write"),
     mistake("training diverges",
             ["train", "numbers.csv", "-t", "y", "-o", "out.st", "--optimizer", "sgd",
              "--learning-rate", "1e12", "--epochs", "5", "--hidden", "4"], 1,

@@ -61,8 +61,9 @@ def infer_task(y, task: str | None = None, loss=None) -> str:
     if task is not None:
         task = one_of(task, "task", TASKS)
         if task == "regression" and _is_text(y):
+            first = y.ravel()[:1].tolist()[0]
             raise ValueError(
-                f"task 'regression' needs numbers, got labels such as {y.flat[0]!r} "
+                f"task 'regression' needs numbers, got labels such as {first!r} "
                 f"(dtype {y.dtype}); the task for labels is 'classification'"
             )
         if task == "classification" and not _label_shaped(y):
