@@ -168,7 +168,17 @@ def test_task_overrides_what_the_target_is_taken_for(tmp_path):
 
 # -- the help's examples ---------------------------------------------------------------------------
 
-COMMANDS = ["datasets", "train", "evaluate", "predict", "explain", "inspect", "plot", "demo"]
+COMMANDS = [
+    "datasets",
+    "train",
+    "evaluate",
+    "predict",
+    "explain",
+    "inspect",
+    "plot",
+    "export",
+    "demo",
+]
 
 
 def help_examples(command: str | None, cwd) -> list[str]:

@@ -38,7 +38,7 @@ def demo(out_dir: Path, print_every: int) -> None:
     \b
     Examples:
       glassnet demo
-      glassnet demo --out-dir pictures
+      glassnet demo --out-dir .
       glassnet demo --print-every 10
     """
     from glassnet import demo as tutorial

@@ -54,7 +54,7 @@ def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> 
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --dataset moons
       glassnet plot moons.safetensors --kind boundary --data moons.csv
-      glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
+      glassnet plot moons.safetensors -k boundary --dataset moons --features x2,x1
     """
     if kind == "boundary" and data is None and dataset is None:
         raise click.UsageError(
