@@ -43,7 +43,9 @@ class Builtin:
             seed=seed,
             **self.options,
         )
-        return Points(data.X * self.scale, data.y, ("x1", "x2"), data.target_name, self.problem)
+        return Points(
+            data.X * self.scale, data.y, ("x1", "x2"), data.target_name, self.problem, True
+        )
 
 
 BUILTINS = {
@@ -67,13 +69,15 @@ class Points:
     column_names: tuple[str, str]  # what x1 and x2 are called
     target_name: str
     problem: str  # "classification" or "regression"
+    builtin: bool = False  # drawn by a built-in set, in the fixed view
 
     def domain(self) -> list[list[float]]:
-        """The view ``[[x1_low, x1_high], [x2_low, x2_high]]``: [-6, 6]² when every point lies
-        in it (the built-in sets), else the points' range with a margin of 5% on each side."""
-        low, high = self.xy.min(axis=0), self.xy.max(axis=0)
-        if np.all(low >= -VIEW_HALF_WIDTH) and np.all(high <= VIEW_HALF_WIDTH):
+        """The view ``[[x1_low, x1_high], [x2_low, x2_high]]``: [-6, 6]² for a built-in set, as
+        in TensorFlow Playground (noisy points may fall outside), else the points' range with a
+        margin of 5% on each side."""
+        if self.builtin:
             return [[-VIEW_HALF_WIDTH, VIEW_HALF_WIDTH]] * 2
+        low, high = self.xy.min(axis=0), self.xy.max(axis=0)
         margin = np.maximum(0.05 * (high - low), 1e-6 * np.maximum(1.0, np.abs(high)))
         return [[float(lo), float(hi)] for lo, hi in zip(low - margin, high + margin, strict=True)]
 

@@ -19,7 +19,7 @@
     [23, 190, 207], [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34],
   ];
   const DATASET_TITLES = {
-    circle: "Circle", xor: "Exclusive or", gaussian: "Gaussian", spiral: "Spiral",
+    circle: "Circle", xor: "XOR", gaussian: "Gaussian", spiral: "Spiral",
     blobs: "Three blobs", plane: "Plane", "multi-gaussian": "Multi-gaussian",
   };
   const ACTIVATION_TITLES = {
