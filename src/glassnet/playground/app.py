@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketState
 
 from glassnet.playground import data, features
 from glassnet.playground.session import Session
@@ -238,15 +238,22 @@ class Connection:
             try:
                 request = self._parse(message)
                 await self.handlers[request["type"]](request)
-            except (ValueError, TypeError) as error:
-                await self.send({"type": "error", "message": str(error)})
-            except WebSocketDisconnect:
-                return
             except Exception as error:  # never let one message take the server down
-                log.exception("playground message failed")
-                await self.send(
-                    {"type": "error", "message": f"internal error: {type(error).__name__}"}
-                )
+                if self.gone():
+                    return  # the page closed while it was being answered
+                if isinstance(error, (ValueError, TypeError)):
+                    await self.send({"type": "error", "message": str(error)})
+                else:
+                    log.exception("playground message failed")
+                    await self.send(
+                        {"type": "error", "message": f"internal error: {type(error).__name__}"}
+                    )
+
+    def gone(self) -> bool:
+        """Whether the page has closed the connection (or this side has)."""
+        connected = WebSocketState.CONNECTED
+        websocket = self.websocket
+        return websocket.client_state != connected or websocket.application_state != connected
 
     async def stop(self) -> None:
         """Stop playing when the page has gone."""
@@ -377,27 +384,26 @@ class Connection:
         and ``max_updates_per_second`` a second."""
         loop = asyncio.get_running_loop()
         period = 1.0 / self.limits.max_updates_per_second
-        while self.playing:
-            if self.unacknowledged >= WINDOW:
-                self.acknowledged.clear()
-                await self.acknowledged.wait()
-                continue
-            started = loop.time()
-            try:
-                await self._train_and_send()
-            except TrainingDiverged as error:
-                self.playing = False
-                await self.send({"type": "playing", "playing": False})
-                await self.send({"type": "error", "message": f"{error}; press reset"})
-                await self._send_update()
-                return
-            except WebSocketDisconnect:
-                return
-            except Exception:  # the page went away mid-send, or a bug: stop, keep serving
+        try:
+            while self.playing:
+                if self.unacknowledged >= WINDOW:
+                    self.acknowledged.clear()
+                    await self.acknowledged.wait()
+                    continue
+                started = loop.time()
+                try:
+                    await self._train_and_send()
+                except TrainingDiverged as error:
+                    self.playing = False
+                    await self.send({"type": "playing", "playing": False})
+                    await self.send({"type": "error", "message": f"{error}; press reset"})
+                    await self._send_update()
+                    return
+                await asyncio.sleep(max(0.0, period - (loop.time() - started)))
+        except Exception:  # the page went away mid-send, or a bug: stop, keep serving
+            self.playing = False
+            if not self.gone():
                 log.exception("playground training stopped")
-                self.playing = False
-                return
-            await asyncio.sleep(max(0.0, period - (loop.time() - started)))
 
     async def _train_and_send(self) -> None:
         text = await self.call(self._train_and_describe)

@@ -61,6 +61,9 @@
   const $ = (selector, root = document) => root.querySelector(selector);
   const byTestId = (id) => $(`[data-testid="${id}"]`);
   const lut = colourTable(ORANGE, GREY, BLUE);
+  // The output map is a little paler than the points on it, so that they stand out.
+  const MAP_STRENGTH = 0.63;
+  const softLut = lut.map((colour) => soften(colour));
 
   // -- the connection ----------------------------------------------------------------------------
 
@@ -106,8 +109,8 @@
     fillSelect(byTestId("learning-rate"), LEARNING_RATES.map((v) => [String(v), String(v)]));
     fillSelect(byTestId("regularization-rate"),
       REGULARIZATION_RATES.map((v) => [String(v), String(v)]));
-    fillSelect(byTestId("activation"),
-      hello.activations.map((a) => [a, ACTIVATION_TITLES[a] || a]));
+    fillSelect(byTestId("activation"), [["", "Per layer"],
+      ...hello.activations.map((a) => [a, ACTIVATION_TITLES[a] || a])]);
     fillSelect(byTestId("optimizer"), hello.optimizers.map((o) => [o, OPTIMIZER_TITLES[o] || o]));
     fillSelect(byTestId("regularization"),
       hello.regularizations.map((r) => [r, REGULARIZATION_TITLES[r] || r]));
@@ -266,6 +269,7 @@
     clearError();
     onSetup(network.setup);
     layoutNetwork();
+    buildReadouts();
     drawAxes();
     drawLegend();
     state.pointsLayer = null;
@@ -322,6 +326,7 @@
     const sizes = [features.length, ...setup.hidden, network.sizes[network.sizes.length - 1]];
     const box = $("#network");
     const svg = $("#links");
+    const canvas = $("#network-canvas");
     box.querySelectorAll(".node, .layer-head, .bias, .feature-label").forEach((e) => e.remove());
     svg.replaceChildren();
     const available = Math.max(box.parentElement.clientWidth - 8, 420);
@@ -332,6 +337,11 @@
     box.style.height = `${height}px`;
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
     const columnX = sizes.map((_, i) => 96 + i * columnGap);
     const nodeY = (j) => HEADER + j * (NODE + GAP);
 
@@ -373,7 +383,8 @@
       if (!output) box.append(layerHead(layer - 1, columnX[layer]));
     }
 
-    // Links, from each input of a dense layer to each of its units.
+    // Links, from each input of a dense layer to each of its units: drawn on one canvas each
+    // update, with a still, transparent SVG path over each to take clicks.
     state.links = [];
     const inputRows = setup.features.map((key) => features.indexOf(key));
     for (let layer = 1; layer < sizes.length; layer += 1) {
@@ -388,32 +399,30 @@
           const y2 = nodeY(unit) + NODE / 2 + ((input - (sources.length - 1) / 2) / sources.length) * 10;
           const middle = (x1 + x2) / 2;
           const d = `M${x1},${y1} C${middle},${y1} ${middle},${y2} ${x2},${y2}`;
-          const path = svgElement("path", { d, class: "link" });
           const hit = svgElement("path", { d, class: "link-hit" });
           hit.dataset.testid = `link-${layer - 1}-${unit}-${input}`;
           hit.addEventListener("click", (event) =>
             openEditor(event, { layer: layer - 1, name: "W", index: [unit, input] }));
-          svg.append(path);
-          row.push(path);
           svg.append(hit);
+          row.push([x1, y1, middle, x2, y2]);
         });
         links.push(row);
       }
       state.links.push(links);
     }
-    for (const link of svg.querySelectorAll(".link-hit")) svg.append(link); // clickable on top
-    paintInputMaps();
+    state.inputMaps = mapAtlas(decode(network.input_maps), features.length,
+      network.neuron_map_size);
   }
 
+  // A node is a bordered box that takes clicks; its heat map is drawn on the network's canvas
+  // at the same place, with every other map and the links, in one paint per update.
   function makeNode(x, y, testId, className) {
     const node = document.createElement("div");
     node.className = `node ${className}`;
     node.dataset.testid = testId;
     node.style.left = `${x}px`;
     node.style.top = `${y}px`;
-    const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = NODE - 2;
-    node.append(canvas);
+    node.box = [x + 1, y + 1, NODE - 2, NODE - 2];
     $("#network").append(node);
     return node;
   }
@@ -522,8 +531,7 @@
     }
     drawLossChart();
     drawBoundary();
-    paintNeuronMaps(update);
-    paintLinks(update);
+    paintNetwork(update);
     showMetrics(update);
     showGradients(update);
     state.frames += 1;
@@ -569,44 +577,64 @@
     context.drawImage(entry.off, 0, 0, canvas.width, canvas.height);
   }
 
-  function paintInputMaps() {
-    const network = state.network;
-    const bytes = decode(network.input_maps);
-    const size = network.neuron_map_size;
-    state.nodes[0].forEach((node, j) => {
-      paintMap($("canvas", node), bytes, j * size * size, size, (v) => lut[v]);
-    });
-  }
-
-  function paintNeuronMaps(update) {
-    const network = state.network;
-    const bytes = decode(update.neuron_maps);
-    const size = network.neuron_map_size;
-    let offset = 0;
-    for (let layer = 1; layer < state.nodes.length; layer += 1) {
-      for (const node of state.nodes[layer]) {
-        paintMap($("canvas", node), bytes, offset, size, (v) => lut[v]);
-        offset += size * size;
-      }
+  // Heat maps of size x size, one after another in ``bytes``, as one canvas of ``count`` rows:
+  // one putImageData for them all.
+  function mapAtlas(bytes, count, size) {
+    const atlas = document.createElement("canvas");
+    atlas.width = size;
+    atlas.height = size * count;
+    const context = atlas.getContext("2d");
+    const image = context.createImageData(size, size * count);
+    const pixels = image.data;
+    for (let i = 0; i < size * size * count; i += 1) {
+      const [r, g, b] = lut[bytes[i]];
+      pixels[4 * i] = r;
+      pixels[4 * i + 1] = g;
+      pixels[4 * i + 2] = b;
+      pixels[4 * i + 3] = 255;
     }
+    context.putImageData(image, 0, 0);
+    return atlas;
   }
 
-  function paintLinks(update) {
+  function paintNetwork(update) {
+    const canvas = $("#network-canvas");
+    const context = canvas.getContext("2d");
+    const ratio = canvas.width / parseFloat(canvas.style.width);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.lineCap = "round";
+    context.globalAlpha = 0.85;
     state.links.forEach((links, layer) => {
       const weights = update.weights[layer];
       links.forEach((row, unit) => {
-        row.forEach((path, input) => {
+        row.forEach(([x1, y1, middle, x2, y2], input) => {
           const w = weights[unit][input];
-          path.style.strokeWidth = String(1 + (Math.min(Math.abs(w), 5) / 5) * 9);
-          path.style.stroke = rgb(lut[toByte(w)]);
+          context.lineWidth = 1 + (Math.min(Math.abs(w), 5) / 5) * 9;
+          context.strokeStyle = rgb(lut[toByte(w)]);
+          context.beginPath();
+          context.moveTo(x1, y1);
+          context.bezierCurveTo(middle, y1, middle, y2, x2, y2);
+          context.stroke();
         });
       });
     });
-    // The bias squares follow their neurons in the page, so colour them from the update.
-    document.querySelectorAll(".bias").forEach((element) => {
+    context.globalAlpha = 1;
+    context.imageSmoothingEnabled = true;
+    const size = state.network.neuron_map_size;
+    const draw = (atlas, index, [x, y, width, height]) =>
+      context.drawImage(atlas, 0, index * size, size, size, x, y, width, height);
+    state.nodes[0].forEach((node, j) => draw(state.inputMaps, j, node.box));
+    const neurons = mapAtlas(decode(update.neuron_maps),
+      state.nodes.slice(1).reduce((total, column) => total + column.length, 0), size);
+    let index = 0;
+    for (const column of state.nodes.slice(1)) {
+      for (const node of column) draw(neurons, index++, node.box);
+    }
+    for (const element of document.querySelectorAll(".bias")) {
       const [, layer, unit] = element.dataset.testid.split("-").map(Number);
       element.style.background = rgb(lut[toByte(update.biases[layer][unit])]);
-    });
+    }
   }
 
   function drawBoundary() {
@@ -622,14 +650,14 @@
       const floor = 1 / classes.length; // a softmax is never less sure than this
       colourOf = (v, i) => {
         const colour = CLASS_COLOURS[winners[i] % CLASS_COLOURS.length];
-        if (state.discretize) return mix(GREY, colour, 0.75);
+        if (state.discretize) return soften(colour);
         const sure = Math.max(0, (v / 255 - floor) / (1 - floor));
-        return mix(GREY, colour, 0.85 * sure);
+        return soften(mix(GREY, colour, sure));
       };
     } else if (state.discretize) {
-      colourOf = (v) => mix(GREY, v >= 128 ? BLUE : ORANGE, 0.75);
+      colourOf = (v) => softLut[v >= 128 ? 255 : 0];
     } else {
-      colourOf = (v) => lut[v];
+      colourOf = (v) => softLut[v];
     }
     paintMap(canvas, values, 0, size, colourOf);
     const context = canvas.getContext("2d");
@@ -749,30 +777,78 @@
     }
   }
 
-  function showMetrics(update) {
-    const box = byTestId("metrics");
-    const m = update.metrics;
-    const percent = (v) => (v === null || v === undefined ? "\u2013" : `${(100 * v).toFixed(1)}%`);
-    const number = (v) => (v === null || v === undefined ? "\u2013" : v.toFixed(3));
-    box.replaceChildren();
-    if ("accuracy" in m) {
-      const line = document.createElement("p");
-      line.innerHTML = "Accuracy: test <b data-testid=\"accuracy\"></b>, training <b></b>";
-      line.querySelectorAll("b")[0].textContent = percent(m.val_accuracy);
-      line.querySelectorAll("b")[1].textContent = percent(m.accuracy);
-      box.append(line);
-      if (update.confusion) box.append(confusionTable(update.confusion));
+  // The read-outs below the map are built once per network; updates only change their text.
+  function buildReadouts() {
+    const network = state.network;
+    const metrics = byTestId("metrics");
+    metrics.replaceChildren();
+    const line = document.createElement("p");
+    const bold = (testId) => {
+      const b = document.createElement("b");
+      if (testId) b.dataset.testid = testId;
+      return b;
+    };
+    state.readouts = [];
+    const phrase = (label, testId) => {
+      const test = bold(testId);
+      const training = bold();
+      line.append(`${label}: test `, test, ", training ", training);
+      state.readouts.push(test, training);
+    };
+    if (network.classes) {
+      phrase("Accuracy", "accuracy");
+      metrics.append(line);
+      state.confusion = confusionTable(network.classes);
+      metrics.append(state.confusion);
     } else {
-      const line = document.createElement("p");
-      line.innerHTML = "Mean absolute error: test <b></b>, training <b></b><br>R\u00B2: test <b></b>, training <b></b>";
-      const cells = line.querySelectorAll("b");
-      [m.val_mae, m.mae, m.val_r2, m.r2].forEach((v, i) => { cells[i].textContent = number(v); });
-      box.append(line);
+      phrase("Mean absolute error", "mae");
+      line.append(document.createElement("br"));
+      phrase("R\u00B2", "r2");
+      metrics.append(line);
+      state.confusion = null;
+    }
+    const norms = byTestId("grad-norms");
+    norms.replaceChildren();
+    const count = network.sizes.length - 1;
+    state.gradientRows = [];
+    for (let layer = 0; layer < count; layer += 1) {
+      const row = document.createElement("div");
+      row.className = "grad-row";
+      const name = document.createElement("span");
+      name.textContent = layer === count - 1 ? "output" : `layer ${layer + 1}`;
+      const bar = document.createElement("span");
+      bar.className = "grad-bar";
+      const fill = document.createElement("i");
+      bar.append(fill);
+      const value = document.createElement("span");
+      value.className = "grad-value";
+      row.append(name, bar, value);
+      norms.append(row);
+      state.gradientRows.push([fill, value]);
     }
   }
 
-  function confusionTable(counts) {
-    const classes = state.network.classes;
+  function showMetrics(update) {
+    const m = update.metrics;
+    const show = (v, format) => (v === null || v === undefined ? "\u2013" : format(v));
+    const percent = (v) => `${(100 * v).toFixed(1)}%`;
+    const number = (v) => v.toFixed(3);
+    const values = state.network.classes
+      ? [show(m.val_accuracy, percent), show(m.accuracy, percent)]
+      : [show(m.val_mae, number), show(m.mae, number), show(m.val_r2, number), show(m.r2, number)];
+    values.forEach((text, i) => { state.readouts[i].textContent = text; });
+    if (state.confusion && update.confusion) {
+      update.confusion.forEach((row, i) => {
+        row.forEach((count, j) => {
+          const cell = state.confusion.rows[i + 1].cells[j + 1];
+          cell.textContent = String(count);
+          if (i !== j) cell.className = count > 0 ? "miss" : "";
+        });
+      });
+    }
+  }
+
+  function confusionTable(classes) {
     const table = document.createElement("table");
     table.className = "confusion";
     table.dataset.testid = "confusion";
@@ -782,40 +858,23 @@
     const head = table.insertRow();
     head.insertCell().textContent = "";
     classes.forEach((name) => { head.insertCell().textContent = name; });
-    counts.forEach((row, i) => {
+    classes.forEach((name, i) => {
       const line = table.insertRow();
-      line.insertCell().textContent = classes[i];
-      row.forEach((count, j) => {
-        const cell = line.insertCell();
-        cell.textContent = String(count);
-        if (i === j) cell.className = "diagonal";
-        else if (count > 0) cell.className = "miss";
+      line.insertCell().textContent = name;
+      classes.forEach((_, j) => {
+        line.insertCell().className = i === j ? "diagonal" : "";
       });
     });
     return table;
   }
 
   function showGradients(update) {
-    const box = byTestId("grad-norms");
-    box.replaceChildren();
-    const count = update.grad_norms.length;
     update.grad_norms.forEach((norm, layer) => {
-      const row = document.createElement("div");
-      row.className = "grad-row";
-      const name = document.createElement("span");
-      name.textContent = layer === count - 1 ? "output" : `layer ${layer + 1}`;
-      const bar = document.createElement("span");
-      bar.className = "grad-bar";
-      const fill = document.createElement("i");
+      const [fill, value] = state.gradientRows[layer];
       // A log scale from 1e-6 to 10: each tenfold is the same length.
       const fraction = norm ? Math.min(1, Math.max(0, (Math.log10(norm) + 6) / 7)) : 0;
       fill.style.width = `${(100 * fraction).toFixed(1)}%`;
-      bar.append(fill);
-      const value = document.createElement("span");
-      value.className = "grad-value";
       value.textContent = norm === null ? "\u2013" : norm.toExponential(1);
-      row.append(name, bar, value);
-      box.append(row);
     });
   }
 
@@ -937,6 +996,10 @@
       table.push(t < 0 ? mix(middle, negative, -t) : mix(middle, positive, t));
     }
     return table;
+  }
+
+  function soften(colour) {
+    return mix([255, 255, 255], colour, MAP_STRENGTH);
   }
 
   function mix(from, to, amount) {
