@@ -843,6 +843,18 @@ def test_other_hosts_and_origins_are_refused(client):
 # --- the command ---------------------------------------------------------------------------------
 
 
+def test_importing_glassnet_or_the_playground_loads_no_web_server():
+    code = (
+        "import sys, glassnet, glassnet.playground, glassnet.playground.session\n"
+        "named = {'starlette', 'uvicorn', 'websockets', 'playwright'}\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & named)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
+
+
 def test_glassnet_playground_serves_the_page_until_stopped():
     command = [sys.executable, "-m", "glassnet", "playground", "--port", "0", "--no-browser"]
     with subprocess.Popen(

@@ -141,27 +141,28 @@ async def _index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
 
 
+# What /export/<token>/<kind> downloads: the session's method, media type and file name.
+_EXPORTS = {
+    "model": ("model_file", "application/octet-stream", "playground-model.safetensors"),
+    "script": ("script", "text/x-python; charset=utf-8", "train_playground.py"),
+}
+
+
 async def _export(request: Request) -> Response:
     """The model file or the training script of the session whose token is in the path."""
     connection = request.app.state.connections.get(request.path_params["token"])
     kind = request.path_params["kind"]
     if connection is None:
         return PlainTextResponse("no such playground session (was its tab closed?)", 404)
-    if kind == "model":
-        content = await connection.call(connection.session.model_file)
-        return Response(
-            content,
-            media_type="application/octet-stream",
-            headers={"Content-Disposition": 'attachment; filename="playground-model.safetensors"'},
-        )
-    if kind == "script":
-        content = await connection.call(connection.session.script)
-        return Response(
-            content,
-            media_type="text/x-python; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="train_playground.py"'},
-        )
-    return PlainTextResponse(f"unknown export {kind!r}: use model or script", 404)
+    if kind not in _EXPORTS:
+        return PlainTextResponse(f"unknown export {kind!r}: use model or script", 404)
+    method, media_type, file_name = _EXPORTS[kind]
+    content = await connection.call(getattr(connection.session, method))
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+    )
 
 
 async def _socket(websocket: WebSocket) -> None:
