@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from glassnet._checks import MASK_LIMIT, numeric_array
+from glassnet._checks import numeric_array
+from glassnet.ops import MASK_LIMIT
 
 SHAPES = [(7,), (3, 5), (2, 3, 4)]
 

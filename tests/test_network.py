@@ -194,7 +194,9 @@ def test_bad_construction_arguments():
     with pytest.raises(ValueError, match="unknown initializer 'xavier'"):
         Dense(2, 2, weight_init="xavier")
     with pytest.raises(
-        ValueError, match=r"layers\[1\]: Dense expects n_in=4 inputs, but receives 3"
+        ValueError,
+        match=r"layers\[1\] \(Dense\): Dense expects n_in=4 inputs on the last axis, but "
+        r"receives samples of shape \(3,\)",
     ):
         Network([Dense(2, 3), Dense(4, 1)])
     with pytest.raises(ValueError, match="layers must hold at least one layer"):

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from glassnet.ops import all_finite
+
 
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int if it is an integer >= 1, else raise naming ``name``."""
@@ -87,35 +89,13 @@ def numeric_array(value, name: str, *, dtype=None, ndim: int | tuple[int, ...] |
             raise ValueError(f"{name} must be {wanted}, got an array of shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got an array of shape {array.shape}")
-    if array.dtype.kind in "fc" and not _all_finite(array):
+    if array.dtype.kind in "fc" and not all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         where = ", ".join(str(int(i)) for i in bad)
         raise ValueError(
             f"{name} must contain only finite values, got {array[tuple(bad)]} at index ({where})"
         )
     return array
-
-
-# Up to this many values a boolean mask is cheap; above it ``_all_finite`` avoids a temporary
-# the size of the data.
-MASK_LIMIT = 1 << 17
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    """Whether every value of a float or complex ``array`` is finite.
-
-    Small arrays are tested value by value. A large one is first summed: a sum is never finite
-    when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS
-    over the data, with its threads, and no temporary the size of the data (multiplying by 1
-    keeps every NaN and inf). Only a non-finite sum, from a bad value or from large finite
-    values overflowing, is looked at value by value.
-    """
-    if array.size > MASK_LIMIT:
-        with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
-            if np.isfinite(np.add.reduce(row_sums, axis=None)):
-                return True
-    return bool(np.isfinite(array).all())
 
 
 def one_of(value, name: str, options) -> str:

@@ -2,13 +2,15 @@
 
 A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holding::
 
-    arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W")
+    arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W";
+                                       "layers.<i>.<child>.<key>" inside a layer made of parts)
                "scaler.mean/scale"     the input Standardizer, float64 (n_in,), when there is one
                "optimizer.<name>"      the optimizer's state_dict(), when saved with it
     metadata   "format"                "glassnet"
                "format_version"        "1"; a reader refuses files newer than it knows
                "glassnet_version"      the version that wrote the file
-               "config"                JSON of Network.get_config(): layers, dtype, seed
+               "config"                JSON of Network.get_config(): layers (with their
+                                       initialisers), input_shape, dtype, seed
                "classes"               JSON list of a classifier's labels, with
                "classes_dtype"         their NumPy dtype ("<U6", "<i8", ...), so they come back
                                        exactly: strings as strings, ints as ints
@@ -20,6 +22,10 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
                "random_state"          JSON {"layers.<i>": state} of the layers' random
                                        generators (dropout), saved with the optimizer
+               "schedule"              JSON {"config", "state"} of the optimizer's learning-rate
+                                       schedule, saved with the optimizer when it has one
+               "training_state"        JSON of TrainingState.to_dict(): the epoch reached and
+                                       the shuffle generator, saved with the optimizer
                "history"               JSON of History.to_dict(): what training recorded
 
 Loading trusts nothing in the file: the format and its version, every JSON field, every array's
@@ -37,12 +43,13 @@ import numpy as np
 
 import glassnet
 from glassnet import layers as _layers
-from glassnet import losses, optimizers
+from glassnet import losses, optimizers, schedules
 from glassnet import safetensors as st
 from glassnet.callbacks import History
 from glassnet.network import Network
 from glassnet.preprocessing import Standardizer
 from glassnet.safetensors import ModelFileError
+from glassnet.training import TrainingState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
 
@@ -51,6 +58,8 @@ FORMAT_VERSION = 1
 
 # NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
 _CLASS_KINDS = "biufU"
+# A sample has at most this many axes, each of at most this size (a file cannot ask for more).
+_MAX_AXES, _MAX_SIZE = 8, 2**31 - 1
 # A "<U1000000000" in a damaged file would allocate gigabytes per label; no label is this long.
 _MAX_LABEL_CHARS = 65_536
 
@@ -102,6 +111,10 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
             metadata["random_state"] = json.dumps(
                 {name: layer.get_random_state() for name, layer in random_layers.items()}
             )
+        if optimizer.schedule is not None:
+            metadata["schedule"] = _schedule_json(optimizer.schedule)
+        if network.training_state is not None:
+            metadata["training_state"] = json.dumps(network.training_state.to_dict())
     history = network.history
     if history is not None:
         metadata["history"] = _history_json(history)
@@ -128,7 +141,7 @@ def load(path) -> Network:
     optimizer = None
     if "optimizer" in metadata:
         optimizer = _build_optimizer(path, network, _json_field(path, metadata, "optimizer"))
-    expected = {name: (param.shape, param.dtype) for name, param in _named_params(network)}
+    expected = {name: (param.shape, param.dtype) for name, param, _ in network.named_parameters()}
     if _has_scaler(path, metadata):
         expected.update({name: ((network.n_in,), np.dtype(np.float64)) for name in _SCALER_NAMES})
     if optimizer is not None:
@@ -139,7 +152,7 @@ def load(path) -> Network:
     _check_arrays(path, arrays, expected)
 
     try:
-        network.set_weights({name: arrays[name] for name, _ in _named_params(network)})
+        network.set_weights({name: arrays[name] for name, _, _ in network.named_parameters()})
     except ValueError as error:
         raise ModelFileError(f"{path}: invalid weights: {error}") from None
     if "classes" in metadata or "classes_dtype" in metadata:
@@ -156,6 +169,16 @@ def load(path) -> Network:
         network.optimizer = optimizer
     if "random_state" in metadata:
         _load_random_states(path, network, _json_field(path, metadata, "random_state"))
+    if "schedule" in metadata:
+        if optimizer is None:
+            raise ModelFileError(f"{path}: metadata has a 'schedule' but no 'optimizer'")
+        optimizer.schedule = _load_schedule(path, _json_field(path, metadata, "schedule"))
+    if "training_state" in metadata:
+        data = _json_field(path, metadata, "training_state")
+        try:
+            network.training_state = TrainingState.from_dict(data)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: metadata 'training_state': {error}") from None
     if "history" in metadata:
         network.history = _load_history(path, _json_field(path, metadata, "history"))
     return network
@@ -178,11 +201,13 @@ def inspect(path) -> dict:
     format_version = _check_format(path, metadata)
     config = _json_field(path, metadata, "config")
     layers = _build_layers(path, config)
-    n_parameters, n_out = _count_parameters(path, layers)
+    input_shape = _input_shape(path, config, layers)
+    n_parameters, output_shape = _count_parameters(path, layers, input_shape)
+    n_in, n_out = math.prod(input_shape), output_shape[-1]
     classes = None
     if "classes" in metadata or "classes_dtype" in metadata:
         classes = _load_classes(path, metadata, n_out).tolist()
-    feature_names, target_name = _load_names(path, metadata, layers[0].n_in)
+    feature_names, target_name = _load_names(path, metadata, n_in)
     history = None
     if "history" in metadata:
         recorded = _load_history(path, _json_field(path, metadata, "history"))
@@ -199,8 +224,10 @@ def inspect(path) -> dict:
         "glassnet_version": metadata.get("glassnet_version"),
         "config": config,
         "dtype": config.get("dtype", "float32"),
-        "n_in": layers[0].n_in,
+        "n_in": n_in,
         "n_out": n_out,
+        "input_shape": list(input_shape),
+        "output_shape": list(output_shape),
         "n_parameters": n_parameters,
         "classes": classes,
         "scaler": _has_scaler(path, metadata),
@@ -343,6 +370,24 @@ def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.nda
     return json.dumps(config, allow_nan=False), state
 
 
+def _schedule_json(schedule) -> str:
+    """The ``schedule`` entry, checked to rebuild into the same schedule on load."""
+    config = schedule.get_config()
+    try:
+        rebuilt = schedules.get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: {error}; only built-in "
+            "schedules can be stored (save with include_optimizer=False)"
+        ) from None
+    if type(rebuilt) is not type(schedule):
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: it would load as "
+            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
+        )
+    return json.dumps({"config": config, "state": schedule.get_state()}, allow_nan=False)
+
+
 def _history_json(history) -> str:
     if not isinstance(history, History):
         raise ValueError(
@@ -406,9 +451,30 @@ def _build_layers(path: Path, config) -> list:
     return layers
 
 
+def _input_shape(path: Path, config, layers) -> tuple[int, ...]:
+    """The config's per-sample input shape (files before it was stored: the first layer's)."""
+    shape = config.get("input_shape")
+    if shape is None:
+        shape = layers[0].default_input_shape
+        if shape is None:
+            raise ModelFileError(f"{path}: metadata 'config' has no 'input_shape'")
+    valid = (
+        isinstance(shape, (list, tuple))
+        and 0 < len(shape) <= _MAX_AXES
+        and all(type(size) is int and 0 < size <= _MAX_SIZE for size in shape)
+    )
+    if not valid:
+        raise ModelFileError(
+            f"{path}: config 'input_shape' must be a list of 1 to {_MAX_AXES} positive "
+            f"integers, got {_brief(shape)}"
+        )
+    return tuple(shape)
+
+
 def _build_network(path: Path, config, arrays: dict) -> Network:
     """The network of ``config``, with fresh weights that ``arrays`` will replace."""
-    n_parameters, _ = _count_parameters(path, _build_layers(path, config))
+    layers = _build_layers(path, config)
+    n_parameters, _ = _count_parameters(path, layers, _input_shape(path, config, layers))
     # The arrays' sizes were checked against the file's size; a config that asks for more
     # parameters than the whole file holds would only make us allocate memory for nothing.
     n_stored = sum(array.size for array in arrays.values())
@@ -429,12 +495,6 @@ def _has_scaler(path: Path, metadata: dict[str, str]) -> bool:
     if kind is not None and kind != _SCALER:
         raise ModelFileError(f"{path}: metadata 'scaler' is {kind!r}, expected {_SCALER!r}")
     return kind is not None
-
-
-def _named_params(network: Network):
-    for index, layer in enumerate(network.layers):
-        for key, param in layer.params.items():
-            yield f"layers.{index}.{key}", param
 
 
 def _check_arrays(path: Path, arrays: dict, expected: dict[str, tuple]) -> None:
@@ -594,6 +654,21 @@ def _build_optimizer(path: Path, network: Network, config):
     return optimizer
 
 
+def _load_schedule(path: Path, data):
+    """The stored learning-rate schedule, with its state."""
+    if not isinstance(data, dict) or set(data) != {"config", "state"}:
+        raise ModelFileError(
+            f"{path}: metadata 'schedule' must be a JSON object with 'config' and 'state', "
+            f"got {_brief(data)}"
+        )
+    try:
+        schedule = schedules.get(data["config"])
+        schedule.set_state(data["state"])
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: metadata 'schedule' cannot be built: {error}") from None
+    return schedule
+
+
 def _random_layers(network: Network) -> dict:
     """``{"layers.<i>": layer}`` for every layer with a random generator (dropout)."""
     return {
@@ -657,24 +732,17 @@ def _load_history(path: Path, data) -> History:
     return History.from_dict(data)
 
 
-def _count_parameters(path: Path, layers) -> tuple[int, int]:
-    """``(number of parameters, number of outputs)`` of unbuilt ``layers``, from their config.
-
-    Dense layers are counted from ``n_in`` and ``n_out``, without making their weights (the
-    bulk of a model); other layer families are small and are built to be counted.
-    """
-    total, n_features = 0, layers[0].n_in
+def _count_parameters(path: Path, layers, input_shape) -> tuple[int, tuple]:
+    """``(number of parameters, output shape)`` of unbuilt ``layers``, from their config alone:
+    each layer describes its parameters' shapes without making them."""
+    total, shape = 0, tuple(input_shape)
     for index, layer in enumerate(layers):
-        if isinstance(layer, _layers.Dense):
-            total += layer.n_out * (layer.n_in + 1)
-        else:
-            try:
-                layer.build(n_features, np.random.default_rng(0), np.float64)
-            except (TypeError, ValueError) as error:
-                raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
-            total += sum(param.size for param in layer.params.values())
-        n_features = layer.n_out
-    return total, n_features
+        try:
+            shape, param_shapes = layer.describe(shape)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
+        total += sum(math.prod(param_shape) for param_shape in param_shapes.values())
+    return total, tuple(shape)
 
 
 def _brief(value) -> str:
