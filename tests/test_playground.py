@@ -360,10 +360,12 @@ def test_explain_is_network_explain_with_the_neurons_numbers_picked_out():
     session = trained(Session(), 2)
     answer = session.explain(layer=0, unit=3, point=7)
     network = session.network
-    x = network.scaler.transform(session.inputs["train"][7:8]).astype(np.float32)
+    features_7 = session.inputs["train"][7]
     label = session.targets["train"][7]
-    expected = network.explain(x[0], float(label), loss="binary_cross_entropy")
+    expected = network.explain(features_7, float(label), loss="binary_cross_entropy")
     assert answer["text"] == str(expected)
+    # The first layer sees the point's features standardised.
+    x = network.scaler.transform(features_7[np.newaxis]).astype(np.float32)
     hidden = network.layers[0]
     z = float(x[0] @ hidden.params["W"][3] + hidden.params["b"][3])
     assert answer["unit_values"]["z"] == pytest.approx(z, rel=1e-5)
@@ -754,7 +756,8 @@ def test_weights_explanations_and_uploads_over_the_socket(connect):
     assert ws.receive_json()["weights"][1][1][3] == -2.5
     ws.send_json({"type": "explain", "layer": 2, "unit": 0, "point": 4})
     answer = ws.receive_json()
-    assert answer["type"] == "explain" and answer["text"].startswith("Forward\n  a^(1) = x")
+    assert answer["type"] == "explain"
+    assert answer["text"].startswith("Forward\n  x = the sample as given = [")
     ws.send_json(
         {"type": "upload", "name": "../../etc/clouds.csv", "text": csv_text(two_clouds(40))}
     )

@@ -164,7 +164,7 @@ def test_explain_a_neuron_and_set_a_bias_by_hand(page):
     explain = by_id(page, "explain")
     explain.wait_for(state="visible")
     assert "Neuron 2 of hidden layer 1" in explain.inner_text()
-    assert "a^(1) = x = [" in explain.inner_text()
+    assert "a^(1) = (x - mean) / scale" in explain.inner_text()
     by_id(page, "bias-1-0").click()
     by_id(page, "param-editor").wait_for(state="visible")
     by_id(page, "param-value").fill("1.25")

@@ -367,13 +367,13 @@ class Session:
                 f"got {point!r}"
             )
         network = self.network
-        x = network.scaler.transform(self.inputs["train"][point : point + 1])[0]
+        x = self.inputs["train"][point]  # explain shows it, then what the scaler makes of it
         label = self.targets["train"][point]
         if self.classes is None:
             y = np.array([label], dtype=np.float64)
         else:
             y = LabelEncoder(network.classes).transform(np.array([label]))[0]
-        trace = network.explain(x.astype(network.dtype), y, loss=self.loss)
+        trace = network.explain(x, y, loss=self.loss)
         steps = trace.to_dict()
         number = self.dense_positions[layer] + 1  # the tutorial numbers the input layer 1
         by_symbol = {step["symbol"]: step["value"] for step in steps["forward"] + steps["backward"]}
