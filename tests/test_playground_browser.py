@@ -51,10 +51,12 @@ def page(browser, server):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Console errors include any breach of the page's content security policy.
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto_playground = lambda hash_="": open_playground(page, server, hash_)
     yield page
     context.close()
-    assert errors == [], "the page raised JavaScript errors"
+    assert errors == [], "the page logged errors"
 
 
 def open_playground(page, server: str, hash_: str) -> None:
@@ -189,3 +191,7 @@ def test_the_url_holds_the_whole_setup_and_the_hidden_controls(page):
     assert not by_id(page, "noise").is_visible()
     assert not by_id(page, "learning-rate").is_visible()
     assert by_id(page, "batch-size").is_visible()
+    by_id(page, "problem").select_option("regression")
+    page.wait_for_function("() => location.hash.includes('dataset=plane')")
+    assert by_id(page, "dataset-multi-gaussian").is_visible()
+    assert not by_id(page, "dataset-spiral").is_visible()
