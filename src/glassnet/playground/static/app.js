@@ -10,7 +10,7 @@
   const DROPOUT_RATES = [0, 0.1, 0.2, 0.3, 0.5];
   const NODE = 38; // a neuron's box, in pixels
   const GAP = 12; // between neurons of a column
-  const HEADER = 78; // above the neurons: each hidden layer's controls
+  const HEADER = 100; // above the neurons: each hidden layer's controls
   const ORANGE = [245, 147, 34];
   const GREY = [232, 234, 235];
   const BLUE = [8, 119, 189];
@@ -373,6 +373,7 @@
         bias.title = "Bias: click to set it";
         bias.style.left = `${columnX[layer] - 9}px`;
         bias.style.top = `${nodeY(unit) + NODE - 7}px`;
+        node.biasBox = [columnX[layer] - 8, nodeY(unit) + NODE - 6, 7, 7];
         bias.addEventListener("click", (event) => {
           event.stopPropagation();
           openEditor(event, { layer: layer - 1, name: "b", index: [unit] });
@@ -631,10 +632,12 @@
     for (const column of state.nodes.slice(1)) {
       for (const node of column) draw(neurons, index++, node.box);
     }
-    for (const element of document.querySelectorAll(".bias")) {
-      const [, layer, unit] = element.dataset.testid.split("-").map(Number);
-      element.style.background = rgb(lut[toByte(update.biases[layer][unit])]);
-    }
+    state.nodes.slice(1).forEach((column, layer) => {
+      column.forEach((node, unit) => {
+        context.fillStyle = rgb(lut[toByte(update.biases[layer][unit])]);
+        context.fillRect(...node.biasBox);
+      });
+    });
   }
 
   function drawBoundary() {
