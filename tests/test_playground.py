@@ -846,6 +846,14 @@ def test_other_hosts_and_origins_are_refused(client):
 # --- the command ---------------------------------------------------------------------------------
 
 
+def test_without_the_extra_the_playground_says_how_to_install_it(monkeypatch):
+    from glassnet.playground import serve
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(ImportError, match=r'pip install "glassnet\[playground\]"'):
+        serve(port=0, open_browser=False)
+
+
 def test_importing_glassnet_or_the_playground_loads_no_web_server():
     code = (
         "import sys, glassnet, glassnet.playground, glassnet.playground.session\n"
