@@ -74,7 +74,9 @@
     socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       setPlaying(false);
-      showError(`The connection to the server closed (code ${event.code}${
+      const box = byTestId("error");
+      const before = box.hidden ? "" : `${$(".error-text", box).textContent}\n`;
+      showError(`${before}The connection to the server closed (code ${event.code}${
         event.reason ? `: ${event.reason}` : ""}). Reload the page to start again.`);
     });
   }
