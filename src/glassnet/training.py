@@ -34,7 +34,7 @@ from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.metrics import r2_from_sums, total_sum_of_squares
 from glassnet.network import check_sample_weight, class_indices
 from glassnet.ops import gather_rows
-from glassnet.preprocessing import LabelEncoder, Standardizer
+from glassnet.preprocessing import LabelEncoder, Standardizer, label_array
 
 
 class TrainingDiverged(ArithmeticError):
@@ -359,7 +359,7 @@ def _default_loss(network) -> str:
 
 def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
     """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
-    Y = np.asarray(Y)
+    Y = label_array(Y)
     is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
         Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
     )
