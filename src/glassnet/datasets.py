@@ -318,6 +318,43 @@ def plane(n_samples=200, noise=0.05, seed=None, *, weights=(0.5, -0.5), bias=0.2
     return Dataset(X=X, y=y, feature_names=_GENERATED_FEATURES, target_name="y", task="regression")
 
 
+# multi_gaussian's hills: a 3 x 2 grid of centres whose heights alternate like a checkerboard,
+# the layout of TensorFlow Playground's multi-gaussian regression set.
+_HILL_CENTRES = (
+    (-2 / 3, 5 / 12),
+    (0.0, 5 / 12),
+    (2 / 3, 5 / 12),
+    (-2 / 3, -5 / 12),
+    (0.0, -5 / 12),
+    (2 / 3, -5 / 12),
+)
+_HILL_HEIGHTS = (1.0, -1.0, 1.0, -1.0, 1.0, -1.0)
+_HILL_WIDTH = 0.2
+
+
+def multi_gaussian(n_samples=200, noise=0.05, seed=None) -> Dataset:
+    """Multi-gaussian: regression on six gaussian hills and valleys in a 3 x 2 grid.
+
+    X is uniform in [-1, 1]^2 and::
+
+        y = sum_k h_k exp(-||x - c_k||^2 / (2 s^2)) + noise * N(0, 1)
+
+    with centres ``c_k`` at x1 in {-2/3, 0, 2/3} and x2 in {5/12, -5/12}, heights ``h_k = +1``
+    or ``-1`` alternating like a checkerboard (+1 at the top left) and width ``s = 0.2``, so y
+    is about ``h_k`` on a centre and about 0 far from every centre. No single neuron fits it.
+
+    Returns a Dataset with X ``(n_samples, 2)`` and float y ``(n_samples,)``.
+    """
+    n_samples = positive_int(n_samples, "n_samples")
+    noise = non_negative_float(noise, "noise")
+    rng = _rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    squared_distances = ((X[:, np.newaxis, :] - np.array(_HILL_CENTRES)) ** 2).sum(axis=2)
+    hills = np.exp(-squared_distances / (2.0 * _HILL_WIDTH**2)) @ np.array(_HILL_HEIGHTS)
+    y = hills + noise * rng.standard_normal(n_samples)
+    return Dataset(X=X, y=y, feature_names=_GENERATED_FEATURES, target_name="y", task="regression")
+
+
 # --- the registry behind load() and `glassnet datasets` ------------------------------------------
 
 GENERATORS = {
@@ -328,6 +365,7 @@ GENERATORS = {
     "spirals": spirals,
     "blobs": blobs,
     "plane": plane,
+    "multi_gaussian": multi_gaussian,
 }
 
 

@@ -1,4 +1,5 @@
-"""The ``glassnet`` command: train, evaluate, predict, explain, inspect, plot and export.
+"""The ``glassnet`` command: train, evaluate, predict, explain, inspect, plot, export and the
+playground.
 
 Every command is a thin layer over the library: read the data (``datasets.read_csv``), let
 ``glassnet.tasks`` decide the task, output layer, loss and split, ``fit``, write the model with
@@ -7,7 +8,7 @@ Every command is a thin layer over the library: read the data (``datasets.read_c
 - ``train``: ``glassnet train``;
 - ``evaluate``: ``glassnet evaluate`` and ``glassnet predict``;
 - ``inspect``: ``glassnet inspect`` and ``glassnet explain``;
-- ``plot``, ``export``, ``datasets``, ``demo``: the commands of those names;
+- ``plot``, ``export``, ``datasets``, ``demo``, ``playground``: the commands of those names;
 - ``data``: where rows come from (a CSV file, standard input, a built-in dataset);
 - ``common``: the consoles, one-line errors (see there for the exit statuses) and option types.
 
@@ -40,6 +41,7 @@ from glassnet.cli.demo import demo
 from glassnet.cli.evaluate import evaluate_command, predict
 from glassnet.cli.export import export
 from glassnet.cli.inspect import explain, inspect
+from glassnet.cli.playground import playground
 from glassnet.cli.plot import plot
 from glassnet.cli.train import train
 
@@ -127,5 +129,6 @@ for _command in (
     plot,
     export,
     datasets_command,
+    playground,
 ):
     cli.add_command(_command)
