@@ -168,7 +168,17 @@ def test_task_overrides_what_the_target_is_taken_for(tmp_path):
 
 # -- the help's examples ---------------------------------------------------------------------------
 
-COMMANDS = ["datasets", "train", "evaluate", "predict", "explain", "inspect", "plot", "demo"]
+COMMANDS = [
+    "datasets",
+    "train",
+    "evaluate",
+    "predict",
+    "explain",
+    "inspect",
+    "plot",
+    "export",
+    "demo",
+]
 
 
 def help_examples(command: str | None, cwd) -> list[str]:
@@ -312,3 +322,35 @@ def test_the_penalty_is_reported_apart_from_the_data_losses(tmp_path):
     library.save(network, tmp_path / "p.st")
     text = succeeded(glassnet("inspect", "p.st", cwd=tmp_path)).stdout
     assert f"penalty {penalty:.4g}" in text
+
+
+# -- the defaults ----------------------------------------------------------------------------------
+
+
+def test_the_defaults_follow_the_data(tmp_path):
+    rng = np.random.default_rng(0)
+    share = rng.uniform(0, 1, 60)  # already on a unit scale: kept as it is
+    income = rng.normal(50_000, 10_000, 60)  # standardised
+    rows = [[f"{s:.4f}", f"{i:.0f}", "yes" if s > 0.5 else "no", f"{2 * s + 1:.4f}"]
+            for s, i in zip(share, income, strict=True)]  # fmt: skip
+    write_csv(tmp_path / "d.csv", ["share", "income", "bought", "spent"], rows)
+    common = ["--epochs", "3", "--hidden", "4", "--quiet"]
+    succeeded(glassnet("train", "d.csv", "-t", "bought", "--ignore", "spent", "-o", "c.st",
+                       *common, cwd=tmp_path))  # fmt: skip
+    succeeded(glassnet("train", "d.csv", "-t", "spent", "--ignore", "bought", "-o", "r.st",
+                       *common, cwd=tmp_path))  # fmt: skip
+    classifier, regression = library.load(tmp_path / "c.st"), library.load(tmp_path / "r.st")
+    assert [type(layer).__name__ for layer in classifier.layers] == ["Dense", "Dropout", "Dense"]
+    assert classifier.layers[1].rate == 0.2
+    assert [type(layer).__name__ for layer in regression.layers] == ["Dense", "Dense"]
+    for network in (classifier, regression):
+        assert network.scaler.mean[0] == 0.0 and network.scaler.scale[0] == 1.0
+        assert network.scaler.mean[1] == pytest.approx(income.mean(), rel=0.05)
+    # Four rows, the tutorial's people: no rows to hold out, so the plain network, no refit.
+    result = succeeded(glassnet("train", "--dataset", "gender", "-o", "g.st", "--epochs", "2",
+                                "--hidden", "2", cwd=tmp_path))  # fmt: skip
+    assert "Training again" not in result.stderr
+    assert [type(layer).__name__ for layer in library.load(tmp_path / "g.st").layers] == [
+        "Dense",
+        "Dense",
+    ]

@@ -175,6 +175,31 @@ def test_large_finite_values_are_accepted_and_an_inf_among_them_is_found():
         network.predict(X)
 
 
+def test_values_beyond_float32_are_refused_not_turned_into_infinities():
+    # 1e39 is a finite float64 but no float32: predicting from it used to return inf.
+    network = Network([Dense(2, 1, "identity")], seed=0)
+    with pytest.raises(ValueError, match=r"X must hold values that fit float32 .* got 1e\+39 at "):
+        network.predict(np.array([[0.0, 0.0], [1e39, 0.0]]))
+    with pytest.raises(ValueError, match=r"x must hold values that fit float32"):
+        network.feedforward([0.0, -1e300])
+    with pytest.raises(ValueError, match=r"Y must hold values that fit float32 .* index \(1\)"):
+        network.fit(np.ones((3, 2)), [0.0, 5e38, 1.0], epochs=1)
+    with pytest.raises(ValueError, match=r"W must hold values that fit float32"):
+        network.layers[0].W = [[1e39, 0.0]]
+    with pytest.raises(ValueError, match=r"layers.0.b must hold values that fit float32"):
+        network.set_weights({"layers.0.W": np.ones((1, 2)), "layers.0.b": np.array([-1e39])})
+    wide = Network([Dense(2, 1, "identity")], seed=0, dtype="float64")
+    assert np.isfinite(wide.predict(np.array([[1e39, 0.0]]))).all()
+
+
+def test_complex_inputs_and_targets_are_refused(network):
+    # Their imaginary part used to be dropped: predict([[1+5j, 2j]]) equalled predict([[1, 0]]).
+    with pytest.raises(TypeError, match=r"X must hold real numbers, got complex values"):
+        network.predict([[1 + 5j, 2j]])
+    with pytest.raises(TypeError, match=r"Y must hold real numbers or labels, got complex values"):
+        network.fit(np.ones((2, 2)), [1 + 1j, 0], epochs=1)
+
+
 def test_empty_and_non_numeric_data(network):
     with pytest.raises(ValueError, match=r"X must not be empty, got an array of shape \(0, 2\)"):
         network.predict(np.ones((0, 2)))
@@ -194,7 +219,9 @@ def test_bad_construction_arguments():
     with pytest.raises(ValueError, match="unknown initializer 'xavier'"):
         Dense(2, 2, weight_init="xavier")
     with pytest.raises(
-        ValueError, match=r"layers\[1\]: Dense expects n_in=4 inputs, but receives 3"
+        ValueError,
+        match=r"layers\[1\] \(Dense\): Dense expects n_in=4 inputs on the last axis, but "
+        r"receives samples of shape \(3,\)",
     ):
         Network([Dense(2, 3), Dense(4, 1)])
     with pytest.raises(ValueError, match="layers must hold at least one layer"):
@@ -219,3 +246,21 @@ def test_bad_training_arguments(network):
     ]:
         with pytest.raises(ValueError, match=message):
             network.fit(X, y, **options)
+
+
+def test_a_pickled_or_copied_network_trains_with_weight_decay():
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 20)), rng.integers(0, 2, 50)
+    network = Network([Dense(20, 32, "relu"), Dense(32, 1, "sigmoid")], seed=0)
+    network.fit(X, y, weight_decay=0.1, epochs=1)
+    # Each copy has new arrays (whose ids may be those of arrays freed before it); the
+    # penalty's scratch must follow the copy's own weights, generation after generation.
+    for round_trip in range(20):
+        copied = pickle.loads(pickle.dumps(network)) if round_trip % 2 else copy.deepcopy(network)
+        before = copied.get_weights()
+        copied.fit(X, y, weight_decay=0.1, epochs=1)
+        assert not np.array_equal(copied.get_weights()["layers.0.W"], before["layers.0.W"])
+        network = copied

@@ -9,7 +9,7 @@ import pytest
 import glassnet
 from glassnet import Dense, Network, datasets
 from glassnet.callbacks import Callback, ProgressBar
-from glassnet.training import TrainingDiverged, evaluate
+from glassnet.training import TrainingDiverged, apply_gradients, evaluate
 
 
 def classifier(n_in=2, hidden=16, n_classes=2, activation="tanh", seed=0, **kwargs):
@@ -207,16 +207,66 @@ def test_divergence_stops_at_once_with_a_hint():
         network.fit(data.X * 100, data.y * 100, learning_rate=1e6, epochs=50)
 
 
-def test_progress_bar_draws_on_a_terminal_only():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    """A stream that says it is an interactive terminal."""
 
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_a_line_every_tenth_of_the_epochs_elsewhere():
     data = datasets.xor(40, seed=0)
     terminal, pipe = Terminal(), io.StringIO()
-    classifier().fit(data.X, data.y, epochs=3, callbacks=[ProgressBar(terminal), ProgressBar(pipe)])
-    assert "Epoch 3/3 [" in terminal.getvalue() and "100% ETA 0:00 loss" in terminal.getvalue()
-    assert pipe.getvalue() == ""
+    classifier().fit(
+        data.X, data.y, epochs=20, callbacks=[ProgressBar(terminal), ProgressBar(pipe)]
+    )
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\rEpoch 1/20 [") and drawn.endswith("\n")
+    assert "\rEpoch 20/20 [" + "=" * 24 + "] 100% ETA 0:00 loss" in drawn
+    lines = pipe.getvalue().splitlines()
+    assert "\r" not in pipe.getvalue()
+    assert [line.split(" loss ")[0] for line in lines] == [f"Epoch {n}/20" for n in range(2, 21, 2)]
+    assert all(line.endswith(" elapsed") for line in lines)
+
+
+def test_verbose_fit_prints_epoch_lines_without_a_terminal(capsys):
+    data = datasets.xor(40, seed=0)
+    classifier().fit(data.X, data.y, epochs=3, verbose=True, validation_split=0.25)
+    lines = capsys.readouterr().err.splitlines()  # pytest's stderr is not a terminal
+    assert [line.split(" loss ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert all(" val_loss " in line for line in lines)
+
+
+@pytest.mark.parametrize("stream", [Terminal, io.StringIO], ids=["terminal", "pipe"])
+def test_progress_says_when_and_why_training_stopped_early(stream):
+    # No epoch can beat the first by a billion: training stops after 1 + patience epochs.
+    stopper = glassnet.EarlyStopping(monitor="loss", patience=3, min_delta=1e9)
+    progress = ProgressBar(stream())
+    data = datasets.xor(40, seed=0)
+    history = classifier().fit(data.X, data.y, epochs=50, callbacks=[stopper, progress])
+    assert (history.epochs, history.best_epoch) == (4, 0)
+    text = progress.stream.getvalue()
+    assert text.endswith(
+        "Stopped early after 4 of 50 epochs: loss has not improved for 3 epochs; "
+        "restored the weights of epoch 0, the best\n"
+    )
+    if stream is Terminal:  # the bar is completed, not left at 8%
+        assert "\rEpoch 4/50 [" + "=" * 24 + "] 100% ETA 0:00 loss" in text
+    else:  # the last epoch's line is printed, though 4 is not a multiple of 50 // 10
+        assert text.splitlines()[0].startswith("Epoch 4/50 loss ")
+
+
+def test_early_stopping_without_restoring_says_which_epoch_was_best():
+    stopper = glassnet.EarlyStopping(
+        monitor="loss", patience=2, min_delta=1e9, restore_best_weights=False
+    )
+    progress = ProgressBar(io.StringIO())
+    data = datasets.xor(40, seed=0)
+    classifier().fit(data.X, data.y, epochs=50, callbacks=[stopper, progress])
+    assert progress.stream.getvalue().endswith(
+        "Stopped early after 3 of 50 epochs: loss has not improved for 2 epochs; "
+        "the best was epoch 0\n"
+    )
 
 
 def test_print_every_prints_the_tutorials_lines(capsys):
@@ -361,3 +411,94 @@ def test_clip_norm_caps_every_update():
     )
     after = np.concatenate([p.ravel() for p in network.parameters()])
     assert np.linalg.norm(after - before) == pytest.approx(0.1 * 0.01, rel=1e-9)
+
+
+# -- apply_gradients: the seam of data-parallel training ---------------------------------------
+
+
+def two_layer_regressor(seed=0):
+    layers = [Dense(3, 5, "tanh"), glassnet.Dropout(0.0), Dense(5, 2, "identity")]
+    return Network(layers, seed=seed, dtype="float64")
+
+
+def test_apply_gradients_takes_the_steps_that_full_batch_fit_takes():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    trained, stepped = two_layer_regressor(), two_layer_regressor()
+    options = {"batch_size": None, "epochs": 3, "shuffle": False, "metrics": ()}
+    trained.fit(
+        X, Y, loss="mse", optimizer=glassnet.optimizers.Adam(0.05), weight_decay=0.1, **options
+    )
+    optimizer = glassnet.optimizers.Adam(0.05)
+    for _ in range(3):
+        _, grads = stepped.loss_and_gradients(X, Y, loss="mse", weight_decay=0.1)
+        assert apply_gradients(stepped, grads, optimizer) is optimizer
+    assert optimizer.iterations == 3  # the state carried over from step to step
+    for name, weight in trained.get_weights().items():
+        np.testing.assert_allclose(stepped.get_weights()[name], weight, rtol=0, atol=1e-12)
+
+
+def test_apply_gradients_leaves_the_callers_gradients_alone():
+    network = two_layer_regressor()
+    _, grads = network.loss_and_gradients(np.ones((4, 3)), np.zeros((4, 2)))
+    kept = [{key: grad.copy() for key, grad in layer.items()} for layer in grads]
+    before = network.get_weights()
+    apply_gradients(network, grads, "sgd")
+    for layer, layer_kept in zip(grads, kept, strict=True):
+        for key in layer:
+            np.testing.assert_array_equal(layer[key], layer_kept[key])
+    expected = before["layers.0.W"] - 0.01 * grads[0]["W"]  # the tutorial's w - eta dJ/dw
+    np.testing.assert_allclose(network.layers[0].W, expected, rtol=0, atol=1e-15)
+
+
+def valid_gradients():
+    return [
+        {"W": np.ones((5, 3)), "b": np.ones(5)},
+        {},
+        {"W": np.ones((2, 5)), "b": np.ones(2)},
+    ]
+
+
+def replace_last(grads, **arrays):
+    return [*grads[:2], {**grads[2], **arrays}]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda grads: "not a list", r"grads must be a list of 3 dicts, one per layer, got 'not a"),
+        (lambda grads: grads[:2], r"grads must be a list of 3 dicts"),
+        (
+            lambda grads: [*grads[:2], {"W": grads[2]["W"]}],
+            r"grads\[2\] must be a dict with the keys \['W', 'b'\]",
+        ),
+        (
+            lambda grads: replace_last(grads, W=np.ones((5, 2))),
+            r"grads\[2\]\['W'\] must have shape \(2, 5\), got \(5, 2\)",
+        ),
+        (
+            lambda grads: replace_last(grads, b=np.array([1.0, np.nan])),
+            r"grads\[2\]\['b'\] must contain only finite values",
+        ),
+    ],
+)
+def test_apply_gradients_checks_every_gradient_before_stepping(change, message):
+    network = two_layer_regressor()
+    apply_gradients(network, valid_gradients(), "sgd")
+    before = network.get_weights()
+    assert not np.array_equal(before["layers.2.b"], two_layer_regressor().layers[2].b)
+    with pytest.raises(ValueError, match=message):
+        apply_gradients(network, change(valid_gradients()), "sgd")
+    for name, weight in network.get_weights().items():
+        np.testing.assert_array_equal(weight, before[name])
+
+
+def test_fit_takes_a_target_for_every_position_of_a_sequence():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 4, 3)), rng.normal(size=(30, 4, 2))
+    network = Network([Dense(3, 2, "identity")], input_shape=(4, 3), seed=0)
+    history = network.fit(X, Y, epochs=20, learning_rate=0.1, batch_size=None)
+    assert network.classes is None
+    assert history["loss"][-1] < history["loss"][0]
+    with pytest.raises(ValueError, match="takes one label per sample"):
+        network.fit(X, Y, task="classification")

@@ -25,7 +25,7 @@ from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
 from glassnet.neuron import Neuron
 from glassnet.threads import get_num_threads, set_num_threads
-from glassnet.training import TrainingDiverged, evaluate, fit
+from glassnet.training import TrainingDiverged, apply_gradients, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -65,6 +65,7 @@ __all__ = [
     "Neuron",
     "TrainingDiverged",
     "activations",
+    "apply_gradients",
     "datasets",
     "evaluate",
     "fit",

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from glassnet._registry import lookup
-from glassnet._rows import row_max, row_sum
+from glassnet.ops import row_max, row_sum
 
 
 class Activation:

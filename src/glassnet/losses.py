@@ -16,7 +16,7 @@ import numpy as np
 from glassnet import activations as _activations
 from glassnet._checks import numeric_array
 from glassnet._registry import lookup
-from glassnet._rows import row_max
+from glassnet.ops import row_max
 from glassnet.preprocessing import one_hot
 
 
@@ -35,12 +35,27 @@ class Loss:
         y_true, y_pred = self._pair(y_true, y_pred)
         return self._gradient(y_true, y_pred)
 
-    def residual(self, y_true, z, a, activation) -> tuple[float, np.ndarray]:
+    def residual(self, y_true, z, a, activation, sample_weight=None) -> tuple[float, np.ndarray]:
         """Return (J, delta) for the output layer: ``delta = dJ/dz = dJ/da * f'(z)``.
 
         ``y_true`` must already be in the form of ``prepare_targets``; ``z`` and ``a`` are the
-        output layer's ``(n_samples, n_outputs)`` net input and activation.
+        output layer's ``(n_samples, n_outputs)`` net input and activation. With
+        ``sample_weight`` ``w (n_samples,)``, J is the weighted mean ``sum_i w_i J_i / sum_i
+        w_i`` of the per-sample losses and each row of delta is scaled to match.
         """
+        value, delta = self._residual(y_true, z, a, activation)
+        if sample_weight is None:
+            return value, delta
+        total = float(np.add.reduce(sample_weight, axis=None))
+        value = float(np.dot(sample_weight, self.sample_losses(y_true, z, a, activation)))
+        delta *= (sample_weight * (len(delta) / total))[:, None]
+        return value / total, delta
+
+    def sample_losses(self, y_true, z, a, activation) -> np.ndarray:
+        """Each sample's loss ``J_i``, shape ``(n_samples,)``; J is their mean."""
+        return self._sample_losses(y_true, a)
+
+    def _residual(self, y_true, z, a, activation):
         return float(self._value(y_true, a)), activation.backward(self._gradient(y_true, a), z, a)
 
     def prepare_targets(self, y, n_outputs: int, dtype) -> np.ndarray:
@@ -76,6 +91,9 @@ class Loss:
     def _value(self, y_true, y_pred):
         raise NotImplementedError
 
+    def _sample_losses(self, y_true, y_pred):
+        raise NotImplementedError
+
     def _gradient(self, y_true, y_pred):
         raise NotImplementedError
 
@@ -93,6 +111,10 @@ class MeanSquaredError(Loss):
         diff = y_true - y_pred
         return np.mean(diff * diff)
 
+    def _sample_losses(self, y_true, y_pred):
+        diff = y_true - y_pred
+        return np.mean(diff * diff, axis=1)
+
     def _gradient(self, y_true, y_pred):
         return (y_pred - y_true) * (2 / y_pred.size)
 
@@ -109,6 +131,10 @@ class SquaredError(Loss):
     def _value(self, y_true, y_pred):
         diff = y_true - y_pred
         return 0.5 * np.sum(diff * diff) / len(y_pred)
+
+    def _sample_losses(self, y_true, y_pred):
+        diff = y_true - y_pred
+        return 0.5 * np.sum(diff * diff, axis=1)
 
     def _gradient(self, y_true, y_pred):
         return (y_pred - y_true) / len(y_pred)
@@ -129,15 +155,23 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("binary_cross_entropy targets must lie in [0, 1]")
         return y
 
-    def residual(self, y_true, z, a, activation):
+    def _residual(self, y_true, z, a, activation):
         if not isinstance(activation, _activations.Sigmoid):
-            return super().residual(y_true, z, a, activation)
+            return super()._residual(y_true, z, a, activation)
         value = np.mean(np.logaddexp(0, z) - y_true * z)
         return float(value), (a - y_true) * (1 / a.size)
 
+    def sample_losses(self, y_true, z, a, activation):
+        if not isinstance(activation, _activations.Sigmoid):
+            return super().sample_losses(y_true, z, a, activation)
+        return np.mean(np.logaddexp(0, z) - y_true * z, axis=1)
+
     def _value(self, y_true, y_pred):
+        return np.mean(self._sample_losses(y_true, y_pred))
+
+    def _sample_losses(self, y_true, y_pred):
         p = _clip_probability(y_pred)
-        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
+        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p), axis=1)
 
     def _gradient(self, y_true, y_pred):
         p = _clip_probability(y_pred)
@@ -171,17 +205,25 @@ class CrossEntropy(Loss):
             return one_hot(y.astype(np.intp), n_outputs, dtype)
         return super().prepare_targets(y, n_outputs, dtype)
 
-    def residual(self, y_true, z, a, activation):
+    def _residual(self, y_true, z, a, activation):
         if not isinstance(activation, _activations.Softmax):
-            return super().residual(y_true, z, a, activation)
+            return super()._residual(y_true, z, a, activation)
         log_sum = np.log(row_max(a))
         value = (np.add.reduce(row_max(z) - log_sum, axis=None) - np.vdot(y_true, z)) / len(z)
         delta = np.subtract(a, y_true)
         delta *= 1 / len(z)
         return float(value), delta
 
+    def sample_losses(self, y_true, z, a, activation):
+        if not isinstance(activation, _activations.Softmax):
+            return super().sample_losses(y_true, z, a, activation)
+        return row_max(z)[:, 0] - np.log(row_max(a)[:, 0]) - np.einsum("ij,ij->i", y_true, z)
+
     def _value(self, y_true, y_pred):
         return -np.sum(y_true * np.log(_clip_probability(y_pred))) / len(y_pred)
+
+    def _sample_losses(self, y_true, y_pred):
+        return -np.sum(y_true * np.log(_clip_probability(y_pred)), axis=1)
 
     def _gradient(self, y_true, y_pred):
         return -y_true / (_clip_probability(y_pred) * len(y_pred))

@@ -20,7 +20,13 @@ from glassnet._registry import lookup
 
 
 class Optimizer:
-    """Base class: holds ``learning_rate`` (a schedule may change it between steps)."""
+    """Base class: holds ``learning_rate``, its ``schedule`` and the step count ``iterations``.
+
+    The optimizer owns its learning-rate schedule: ``start_epoch(epoch, logs)`` sets
+    ``learning_rate = schedule(epoch, initial_learning_rate, logs)``, so a run resumed from a
+    checkpoint continues the schedule where it stopped instead of restarting it from the
+    decayed rate.
+    """
 
     name = "optimizer"
     default_learning_rate = 0.01
@@ -29,8 +35,16 @@ class Optimizer:
         if learning_rate is None:
             learning_rate = self.default_learning_rate
         self.learning_rate = positive_float(learning_rate, "learning_rate")
+        self.initial_learning_rate = self.learning_rate
+        self.schedule = None
         self.params: list[np.ndarray] = []
         self.iterations = 0
+
+    def start_epoch(self, epoch: int, logs) -> None:
+        """Set the learning rate of ``epoch`` (0-based) from the schedule, if there is one;
+        ``logs`` holds the previous epoch's metrics."""
+        if self.schedule is not None:
+            self.learning_rate = self.schedule(epoch, self.initial_learning_rate, logs)
 
     def bind(self, params: list[np.ndarray]) -> None:
         """Take the parameters to update; state is kept when they are the same arrays."""
@@ -54,7 +68,7 @@ class Optimizer:
 
     def get_config(self) -> dict:
         """A JSON-able description from which ``get`` rebuilds this optimizer (without state)."""
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        return {"name": self.name, "learning_rate": self.initial_learning_rate}
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The optimizer's state as named arrays (for model files), e.g. ``"velocity.0"``."""

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from glassnet._checks import (
     fraction,
+    is_finite_number,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -49,6 +50,15 @@ class Schedule:
     def get_config(self) -> dict:
         """A JSON-able description from which ``get`` rebuilds this schedule (without state)."""
         return {"name": self.name}
+
+    def get_state(self) -> dict:
+        """The JSON-able state a stateful schedule keeps between epochs (empty if none)."""
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        """Restore what ``get_state`` returned."""
+        if state:
+            raise ValueError(f"{self.name} keeps no state, got {state!r}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -194,6 +204,22 @@ class ReduceOnPlateau(Schedule):
             "min_delta": self.min_delta,
             "min_lr": self.min_lr,
         }
+
+    def get_state(self) -> dict:
+        best = None if math.isinf(self.best) else self.best  # JSON has no infinity
+        return {"current_lr": self.current_lr, "best": best, "wait": self.wait}
+
+    def set_state(self, state: dict) -> None:
+        if not isinstance(state, dict) or set(state) != {"current_lr", "best", "wait"}:
+            raise ValueError(f"invalid {self.name} state: {state!r}")
+        current_lr, best, wait = state["current_lr"], state["best"], state["wait"]
+        if current_lr is not None:
+            current_lr = positive_float(current_lr, "current_lr")
+        if best is not None and not is_finite_number(best):
+            raise ValueError(f"invalid {self.name} state: best must be a number, got {best!r}")
+        self.current_lr = current_lr
+        self.best = math.inf if best is None else float(best)
+        self.wait = non_negative_int(wait, "wait")
 
     def learning_rate(self, epoch, initial_lr, logs):
         if epoch == 0 or self.current_lr is None:

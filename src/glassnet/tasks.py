@@ -22,7 +22,7 @@ from glassnet import losses
 from glassnet._checks import fraction as check_fraction
 from glassnet._checks import one_of
 from glassnet.network import class_indices
-from glassnet.preprocessing import LabelEncoder, one_hot
+from glassnet.preprocessing import LabelEncoder, check_labels, label_array, one_hot
 
 TASKS = ("classification", "regression")
 
@@ -104,7 +104,8 @@ def output_spec(task: str, n_targets_or_classes: int, loss: str | None = None) -
             )
         return OutputSpec(count, "identity", loss or "mse")
     if count < 2:
-        raise ValueError(f"a classifier needs at least two classes, got {count}")
+        plural = "" if count == 1 else "es"
+        raise ValueError(f"a classifier needs at least two classes, got {count} class{plural}")
     if loss is None:
         loss = "binary_cross_entropy" if count == 2 else "cross_entropy"
     if loss == "binary_cross_entropy" and count != 2:
@@ -167,7 +168,7 @@ def classes_for_outputs(n_out: int) -> int:
     return 2 if n_out == 1 else n_out
 
 
-def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=None):
+def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=None, classes=None):
     """Return the targets ``fit`` trains on: ``(n_samples, n_out)`` in the network's dtype.
 
     For a classification, ``Y (n_samples,)`` holds labels (any values, text too). With
@@ -175,7 +176,9 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
     output layer (``classes_for_outputs``), so every output stands for a class and ``predict``
     always answers with one. Label ``classes[i]`` becomes index ``i``: a one-hot row for a
     softmax (or any several outputs), the number ``i`` for one unit (0 or 1). Without ``refit``
-    the network's classes are kept and an unknown label raises.
+    the network's classes are kept and an unknown label raises. ``classes`` names every label
+    there is, for data that may lack some (one chunk of a stream): with ``refit`` they, rather
+    than the labels found, become ``network.classes``.
 
     ``task`` defaults to a classification when the network has classes and ``Y`` one column,
     else a regression, whose targets are checked and returned as they are (and, with
@@ -195,7 +198,7 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
     if len(labels) != n_samples:
         raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(labels)}")
     if refit or network.classes is None:
-        classes = LabelEncoder().fit(labels).classes
+        classes = LabelEncoder().fit(labels if classes is None else classes).classes
         wanted = classes_for_outputs(network.n_out)
         if len(classes) < 2:
             raise ValueError(
@@ -242,9 +245,11 @@ def stratified_split(n_samples: int, fraction: float, rng, labels=None):
     return np.setdiff1d(np.arange(n_samples), validation), validation
 
 
-def split_validation(network, X, Y, fraction: float, rng):
-    """``(X_train, Y_train, (X_val, Y_val))`` for ``fit(validation_split=fraction)``: encoded
-    targets ``Y``, stratified by class for a classifier; both parts must get a row."""
+def split_validation(network, X, Y, fraction: float, rng, sample_weight=None):
+    """``(X_train, Y_train, weights_train, (X_val, Y_val))`` for
+    ``fit(validation_split=fraction)``: encoded targets ``Y``, stratified by class for a
+    classifier; both parts must get a row. ``sample_weight`` (or None) goes with the training
+    rows."""
     labels = class_indices(Y) if network.classes is not None else None
     train, validation = stratified_split(len(X), fraction, rng, labels)
     if len(validation) == 0 or len(train) == 0:
@@ -252,16 +257,18 @@ def split_validation(network, X, Y, fraction: float, rng):
             f"validation_split={fraction} leaves {len(validation)} of {len(X)} samples for "
             "validation; both parts need at least one"
         )
-    return X[train], Y[train], (X[validation], Y[validation])
+    train_weights = None if sample_weight is None else sample_weight[train]
+    return X[train], Y[train], train_weights, (X[validation], Y[validation])
 
 
-def as_class_labels(y) -> np.ndarray:
+def as_class_labels(y, name: str = "labels") -> np.ndarray:
     """Labels as the user wrote them, from a column read as numbers or text: integer-valued
     floats (as a CSV reader gives them) become int64 when every one is exact in both, so a
-    class reads ``1`` rather than ``1.0``; other numbers are kept; text becomes str."""
+    class reads ``1`` rather than ``1.0``; other numbers are kept; text is checked as labels
+    (``preprocessing.check_labels``, messages naming ``name``)."""
     y = _targets(y)
     if _is_text(y):
-        return y.astype(str)
+        return check_labels(y, name)
     if y.dtype.kind == "f" and _integer_valued(y) and np.all(np.abs(y) <= _LARGEST_EXACT_INTEGER):
         return y.astype(np.int64)
     return y
@@ -271,18 +278,19 @@ def as_class_labels(y) -> np.ndarray:
 
 
 def _targets(y) -> np.ndarray:
-    y = np.asarray(y)
+    y = label_array(y)
     if y.dtype.kind == "c":
         raise TypeError(
             f"Y must hold real numbers or labels, got complex values such as {y.flat[0]}"
         )
-    if y.ndim not in (1, 2) or y.size == 0:
+    if y.ndim == 0 or y.size == 0:
         raise ValueError(f"Y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
     return y
 
 
 def _label_shaped(y: np.ndarray) -> bool:
-    return y.ndim == 1 or y.shape[1] == 1
+    # Targets of several axes per sample (a sequence's positions) are values to predict.
+    return y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
 
 
 def _is_text(y: np.ndarray) -> bool:

@@ -1,4 +1,5 @@
-"""The ``glassnet`` command: train, evaluate, predict, explain, inspect and plot from a shell.
+"""The ``glassnet`` command: train, evaluate, predict, explain, inspect, plot, export and the
+playground.
 
 Every command is a thin layer over the library: read the data (``datasets.read_csv``), let
 ``glassnet.tasks`` decide the task, output layer, loss and split, ``fit``, write the model with
@@ -7,7 +8,7 @@ Every command is a thin layer over the library: read the data (``datasets.read_c
 - ``train``: ``glassnet train``;
 - ``evaluate``: ``glassnet evaluate`` and ``glassnet predict``;
 - ``inspect``: ``glassnet inspect`` and ``glassnet explain``;
-- ``plot``, ``datasets``, ``demo``: the commands of those names;
+- ``plot``, ``export``, ``datasets``, ``demo``, ``playground``: the commands of those names;
 - ``data``: where rows come from (a CSV file, standard input, a built-in dataset);
 - ``common``: the consoles, one-line errors (see there for the exit statuses) and option types.
 
@@ -38,7 +39,9 @@ from glassnet.cli.common import (
 from glassnet.cli.datasets import datasets_command
 from glassnet.cli.demo import demo
 from glassnet.cli.evaluate import evaluate_command, predict
+from glassnet.cli.export import export
 from glassnet.cli.inspect import explain, inspect
+from glassnet.cli.playground import playground
 from glassnet.cli.plot import plot
 from glassnet.cli.train import train
 
@@ -116,5 +119,16 @@ def cli(ctx) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (demo, train, evaluate_command, predict, explain, inspect, plot, datasets_command):
+for _command in (
+    demo,
+    train,
+    evaluate_command,
+    predict,
+    explain,
+    inspect,
+    plot,
+    export,
+    datasets_command,
+    playground,
+):
     cli.add_command(_command)

@@ -22,6 +22,7 @@ import numpy as np
 from glassnet import datasets
 from glassnet.cli.common import Failure
 from glassnet.plots import label_text
+from glassnet.preprocessing import check_labels
 
 #: How messages name standard input.
 STDIN = "<stdin>"
@@ -77,9 +78,9 @@ def dataset_rows(name: str, seed: int) -> Rows:
     )
 
 
-def training_rows(data, target, dataset, ignore, seed, delimiter) -> Rows:
+def training_rows(data, target, dataset, ignore, seed, delimiter, dtype="float64") -> Rows:
     """Rows to train on from the CSV file ``data`` (every column but ``target`` and
-    ``ignore``) or the built-in ``dataset``."""
+    ``ignore``) or the built-in ``dataset``; CSV numbers must fit ``dtype``, the network's."""
     if dataset is not None and (data is not None or target is not None):
         raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and data is None:
@@ -94,7 +95,7 @@ def training_rows(data, target, dataset, ignore, seed, delimiter) -> Rows:
         return dataset_rows(dataset, seed)
     columns = _columns_without(data, target, ignore, delimiter) if ignore else None
     try:
-        table = datasets.read_csv(data, target, columns, delimiter=delimiter)
+        table = datasets.read_csv(data, target, columns, delimiter=delimiter, dtype=dtype)
     except datasets.TextCellError as error:
         raise Failure(f"{error} (leave a column out with --ignore NAME)") from None
     return Rows(
@@ -157,7 +158,7 @@ def labels_for_model(network, raw, where: str) -> np.ndarray:
     """The target column in the model's labels; a label the model does not know raises."""
     classes = network.classes
     if classes.dtype.kind == "U":
-        labels = np.array([label_text(value) for value in np.asarray(raw).tolist()])
+        labels = check_labels([label_text(value) for value in np.asarray(raw).tolist()], where)
     else:
         labels = np.asarray(raw)
     known = set(classes.tolist())
@@ -193,7 +194,7 @@ def _file_rows(network, data, target, delimiter, id_column) -> Rows:
         )
     if target is None and network.target_name in header:
         target = network.target_name
-    table = datasets.read_csv(data, target, columns=names, delimiter=delimiter)
+    table = datasets.read_csv(data, target, columns=names, delimiter=delimiter, dtype=network.dtype)
     where = f"{data}, column {target!r}"
     return Rows(table.features, table.feature_names, table.target, target, where, ids)
 
@@ -211,7 +212,7 @@ def _rows_by_position(network, data, header, target, delimiter, id_column, ids) 
     if id_column is not None:
         columns = [name for name in header if name not in (target, id_column)]
     try:
-        table = datasets.read_csv(data, target, columns, delimiter=delimiter)
+        table = datasets.read_csv(data, target, columns, delimiter=delimiter, dtype=network.dtype)
     except ValueError as error:
         raise Failure(f"{error}{hint}") from None
     n_columns = table.features.shape[1]

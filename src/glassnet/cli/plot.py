@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from glassnet import io as model_io
-from glassnet.cli.common import CSV, MODEL, Failure, OutputFile, delimiter_option, reports_errors
+from glassnet.cli.common import (
+    CSV,
+    MODEL,
+    Failure,
+    OutputFile,
+    column_names,
+    delimiter_option,
+    reports_errors,
+)
 from glassnet.cli.data import dataset_options, labels_for_model, model_rows, target_for
 
 
@@ -19,19 +27,26 @@ from glassnet.cli.data import dataset_options, labels_for_model, model_rows, tar
     type=click.Choice(["loss", "boundary", "network", "gradients"]),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms.",
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms.",
 )
 @click.option("--data", type=CSV, help="The points of a decision boundary.")
 @dataset_options
 @click.option(
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
 )
+@click.option(
+    "--features",
+    metavar="A,B",
+    callback=column_names,
+    help="The two inputs a boundary is drawn over (default: the first two); the model's other "
+    "inputs are held at their means over the points.",
+)
 @delimiter_option
 @click.option(
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @reports_errors
-def plot(model, kind, data, dataset, seed, target, delimiter, out) -> None:
+def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
@@ -39,12 +54,15 @@ def plot(model, kind, data, dataset, seed, target, delimiter, out) -> None:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --dataset moons
       glassnet plot moons.safetensors --kind boundary --data moons.csv
+      glassnet plot moons.safetensors -k boundary --dataset moons --features x2,x1
     """
     if kind == "boundary" and data is None and dataset is None:
         raise click.UsageError(
             "--kind boundary needs its points: --data DATA.csv (and --target COLUMN) or "
             "--dataset NAME"
         )
+    if features and kind != "boundary":
+        raise click.UsageError("--features chooses the inputs of --kind boundary")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = require_plots()
@@ -57,17 +75,19 @@ def plot(model, kind, data, dataset, seed, target, delimiter, out) -> None:
     elif kind == "network":
         plots.network_diagram(network, out)
     else:
-        if network.classes is None or network.n_in != 2:
+        if network.classes is None or network.n_in < 2:
             raise Failure(
-                f"--kind boundary draws classifiers with 2 inputs; {model} is a "
+                f"--kind boundary draws classifiers with 2 or more inputs; {model} is a "
                 f"{'classifier' if network.classes is not None else 'regression model'} "
-                f"with {network.n_in} inputs"
+                f"with {network.n_in} input{'s' if network.n_in != 1 else ''}"
             )
         if data is not None:
             target = target_for(network, model, target)
         rows = model_rows(network, model, data, dataset, seed, target, delimiter)
         y = labels_for_model(network, rows.target, rows.where)
-        plots.decision_boundary(network, rows.X, y, out, feature_names=rows.feature_names)
+        plots.decision_boundary(
+            network, rows.X, y, out, features=features or None, feature_names=rows.feature_names
+        )
     click.echo(f"Saved the {kind} plot to {out}")
 
 

@@ -52,9 +52,10 @@ DEFAULT_VALIDATION_SPLIT = 0.2
 #: Epochs without improvement on the validation rows before training stops, by default.
 DEFAULT_PATIENCE = 10
 
-#: Dropout after each hidden layer by default: a classifier's answers gain from it (the
-#: Keras MNIST example's 0.2: on 8,000 digits about a point of accuracy), while a regression's
-#: numbers lose precision from the noise, so it gets none.
+#: Dropout after each hidden layer by default, when rows are held out to judge the training
+#: (a few rows, as the tutorial's four people, train the plain network): a classifier's answers
+#: gain from it (the Keras MNIST example's 0.2: on 8,000 digits about a point of accuracy),
+#: while a regression's numbers lose precision from the noise, so it gets none.
 DEFAULT_DROPOUT = {"classification": 0.2, "regression": 0.0}
 
 #: Training keeps about this many copies of every parameter (the weights, their gradients, the
@@ -122,7 +123,7 @@ PARAMETER_COPIES = 6
     "--dropout",
     type=click.FloatRange(0, 1, max_open=True),
     help=f"Dropout rate after each hidden layer (default {DEFAULT_DROPOUT['classification']} for "
-    "a classifier, 0 for a regression).",
+    "a classifier with validation rows, else 0).",
 )
 @click.option(
     "--validation-split",
@@ -156,11 +157,11 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
     Text targets, or whole numbers with at most 20 distinct values, make a classifier
     (sigmoid output for 2 classes, softmax for more); other numbers make a regression (identity
     output, mse); --task says which instead. Inputs are standardised, except columns that lie
-    in [0, 1] already (pixels, proportions); a classifier's hidden layers get dropout 0.2.
-    From 20 rows on, a fifth is held out: training
-    stops when they have not improved for --patience epochs and keeps the best epoch, then
-    trains again on every row for that many epochs (--no-refit keeps the first model). The
-    model is written to --out, its loss curve beside it as MODEL.loss.png.
+    in [0, 1] already (pixels, proportions). From 20 rows on, a fifth is held out: a classifier
+    gets dropout 0.2, training stops when the held-out rows have not improved for --patience
+    epochs and keeps the best epoch, then trains again on every row for that many epochs
+    (--no-refit keeps the first model). The model is written to --out, its loss curve beside
+    it as MODEL.loss.png.
 
     \b
     Examples:
@@ -170,27 +171,17 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
     quiet, seed = options["quiet"], options["seed"]
     check_writable(out.with_suffix(".loss.png"))
     # 1. the data, and what its target holds
-    rows = training_rows(data, target, dataset, ignore, seed, delimiter)
+    rows = training_rows(data, target, dataset, ignore, seed, delimiter, options["dtype"])
     task, y, note = _task_and_targets(rows, task, loss)
     n_classes = len(np.unique(y)) if task == "classification" else None
 
-    # 2. the output layer and loss for the task; dropout for a classifier
+    # 2. the output layer and loss for the task
     try:
         spec = tasks.output_spec(task, n_classes or 1, loss)
     except ValueError as error:
         raise click.BadParameter(f"{rows.where}: {error}", param_hint="'--loss'") from None
 
-    dropout = options["dropout"]
-    if dropout is None:
-        dropout = DEFAULT_DROPOUT[task]
-
-    def new_network() -> Network:
-        network = _network(rows.X.shape[1], hidden, activation, dropout, spec, options)
-        # Later commands take the CSV columns by these names, in any order a file has them.
-        network.feature_names, network.target_name = rows.feature_names, rows.target_name
-        return network
-
-    # 3. training and validation rows, each class alike
+    # 3. training and validation rows, each class alike, and the defaults they allow
     X = rows.X
     split = options["validation_split"]
     if split is None:
@@ -200,10 +191,19 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
         len(X), split, np.random.default_rng(seed), labels
     )
     validation = (X[val_rows], y[val_rows]) if len(val_rows) else None
-    epochs, patience = options["epochs"], options["patience"]
+    epochs, patience, dropout = options["epochs"], options["patience"], options["dropout"]
     if patience is None:
         patience = DEFAULT_PATIENCE if validation is not None else 0
+    if dropout is None:
+        dropout = DEFAULT_DROPOUT[task] if validation is not None else 0.0
     refit = options["refit"] and validation is not None and patience > 0
+
+    def new_network() -> Network:
+        network = _network(rows.X.shape[1], hidden, activation, dropout, spec, options)
+        # Later commands take the CSV columns by these names, in any order a file has them.
+        network.feature_names, network.target_name = rows.feature_names, rows.target_name
+        return network
+
     network = new_network()
     if not quiet:
         held_out = f", {len(val_rows)} held out for validation" if len(val_rows) else ""
@@ -275,7 +275,7 @@ def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
     raw = rows.target
     if task == "regression":
         return task, raw.astype(np.float64), ""
-    y = tasks.as_class_labels(raw)
+    y = tasks.as_class_labels(raw, rows.where)
     classes = np.unique(y)
     if len(classes) < 2:
         raise Failure(

@@ -1,27 +1,46 @@
-"""The layer protocol that every layer family (dense, dropout; later conv, recurrent) follows."""
+"""The layer contract that every layer family (dense, dropout, conv, recurrent) follows.
+
+A layer maps a batch ``(n_samples, *input_shape)`` to ``(n_samples, *output_shape)``; the
+shapes are per sample, so the batch size never enters them. ``docs/layers.md`` has the whole
+contract with a table of who calls what.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from glassnet.ops import weight_array, zeros_like_weight
 
 
 class Layer:
     """A layer: configuration in ``__init__``, parameters made by ``build``, then
     ``forward`` / ``backward``.
 
+    * ``describe(input_shape)`` checks an input shape and returns ``(output_shape, {key:
+      parameter shape})`` without allocating; ``build(input_shape, rng, dtype)`` then draws the
+      parameters (``_init_params``) and returns ``output_shape``.
     * ``params`` and ``grads`` are dicts under the same keys (``"W"``, ``"b"``); ``grads`` is
       filled by ``backward``, in place, so optimizers can hold on to both.
+    * ``decay_keys`` names the parameters that weight decay and L1 act on (the weights, never
+      the biases).
+    * ``children`` holds the layers this one is made of, by name; their parameters are named
+      ``<child>.<key>`` (``layers.3.cell.Wh``).
     * ``forward(x, training)`` keeps what ``backward`` needs. In training mode a layer may write
       its outputs into buffers that it reuses from batch to batch, so the arrays it returns are
       only valid until its next ``forward``.
     * ``backward(grad_output)`` takes ``dJ/d(output)`` and returns ``dJ/d(input)``.
     """
 
+    decay_keys: tuple[str, ...] = ()
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-        self.n_in: int | None = None
-        self.n_out: int | None = None
+        self.children: dict[str, Layer] = {}
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
         self.dtype: np.dtype | None = None
         self._buffers: dict[str, np.ndarray] = {}
 
@@ -30,19 +49,63 @@ class Layer:
         """Whether ``build`` has made this layer's parameters."""
         return self.dtype is not None
 
-    def build(self, n_in: int, rng: np.random.Generator, dtype) -> None:
-        """Make the parameters for inputs of ``n_in`` features, drawing from ``rng``."""
-        self.n_in = n_in
-        self.n_out = n_in
+    @property
+    def default_input_shape(self) -> tuple[int, ...] | None:
+        """The input shape the layer's own configuration implies (Dense: ``(n_in,)``), or None
+        when the network must be told (``Network(..., input_shape=...)``)."""
+        return None
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple:
+        """Make the parameters for samples of ``input_shape``; return the output shape."""
         self.dtype = np.dtype(dtype)
+        self.input_shape = tuple(int(size) for size in input_shape)
+        output_shape, param_shapes = self.describe(self.input_shape)
+        self._init_params(param_shapes, rng)
+        self.output_shape = tuple(int(size) for size in output_shape)
+        return self.output_shape
+
+    def describe(self, input_shape: tuple[int, ...]) -> tuple[tuple, dict[str, tuple]]:
+        """``(output_shape, {key: parameter shape})`` for samples of ``input_shape``, checked
+        (a ``ValueError`` names the problem) without making any array.
+
+        The default is a layer without parameters that keeps the shape.
+        """
+        return input_shape, {}
+
+    def _init_params(self, param_shapes: dict[str, tuple], rng: np.random.Generator) -> None:
+        """Draw the parameters of ``describe``'s shapes from ``rng`` (through ``_add_param``)."""
+
+    def _add_param(self, key: str, value: np.ndarray) -> None:
+        """Register a parameter and its zero gradient, in the layout the products want."""
+        self.params[key] = weight_array(value, self.dtype)
+        self.grads[key] = zeros_like_weight(self.params[key])
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Map a batch ``(n_samples, n_in)`` to ``(n_samples, n_out)``."""
+        """Map a batch ``(n_samples, *input_shape)`` to ``(n_samples, *output_shape)``."""
         raise NotImplementedError
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True):
         """Fill ``grads`` and return ``dJ/d(input)`` (or None when not ``need_input_grad``)."""
         raise NotImplementedError
+
+    def named_parameters(self, prefix: str = ""):
+        """``(name, param, grad)`` for this layer's arrays and its children's, in order."""
+        for key, param in self.params.items():
+            yield prefix + key, param, self.grads[key]
+        for name, child in self.children.items():
+            yield from child.named_parameters(f"{prefix}{name}.")
+
+    def decayed_parameters(self):
+        """``(param, grad)`` pairs that weight decay and L1 act on, children's included."""
+        for key in self.decay_keys:
+            yield self.params[key], self.grads[key]
+        for child in self.children.values():
+            yield from child.decayed_parameters()
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of values in this layer's parameters, children's included."""
+        return sum(param.size for _, param, _ in self.named_parameters())
 
     def get_config(self) -> dict:
         """Return a JSON-able dict from which ``glassnet.layers.from_config`` rebuilds it."""
@@ -57,22 +120,63 @@ class Layer:
         """Restore what ``get_random_state`` returned."""
         raise ValueError(f"{type(self).__name__} has no random state to restore")
 
-    def _buffer(self, name: str, n_rows: int, n_cols: int) -> np.ndarray:
-        """A reusable ``(n_rows, n_cols)`` array, grown only when a larger batch arrives."""
+    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A reusable array of ``shape``, grown only when a larger batch (first axis) arrives
+        (and remade when the layer was rebuilt in another dtype)."""
         buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] < n_rows or buffer.shape[1] != n_cols:
-            buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
+        if (
+            buffer is None
+            or buffer.shape[0] < shape[0]
+            or buffer.shape[1:] != tuple(shape[1:])
+            or buffer.dtype != self.dtype
+        ):
+            buffer = np.empty(shape, dtype=self.dtype)
             self._buffers[name] = buffer
-        return buffer[:n_rows]
+        return buffer[: shape[0]]
 
-    def _output(self, name: str, like: np.ndarray, n_cols: int, training: bool):
-        """Where a forward or backward result goes: a reused buffer while training, else new."""
+    def _output(self, name: str, shape: tuple[int, ...], training: bool) -> np.ndarray:
+        """Where a forward result goes: a reused buffer while training, else a new array."""
         if training:
-            return self._buffer(name, like.shape[0], n_cols)
-        return np.empty((like.shape[0], n_cols), dtype=self.dtype)
+            return self._buffer(name, shape)
+        return np.empty(shape, dtype=self.dtype)
 
     def __repr__(self) -> str:
         config = self.get_config()
         config.pop("type")
         args = ", ".join(f"{key}={value!r}" for key, value in config.items())
         return f"{type(self).__name__}({args})"
+
+
+class IdentityHead:
+    """The output-layer view of a layer without an activation of its own.
+
+    The loss meets the network's last layer through a small *head* protocol: ``z`` (the net
+    input of the output activation), ``a = activation(z)`` (the predictions), ``activation``,
+    and ``backward_residual(delta, need_input_grad)``, which backprops ``delta = dJ/dz``. Dense
+    satisfies it itself; any other last layer is read through this adapter, as ``a = z`` with the
+    identity activation.
+    """
+
+    def __init__(self, layer: Layer):
+        from glassnet.activations import identity
+
+        self.layer = layer
+        self.activation = identity
+        self.z = self.a = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self.z = self.a = self.layer.forward(x, training)
+        return self.a
+
+    def backward_residual(self, delta: np.ndarray, need_input_grad: bool = True):
+        return self.layer.backward(delta, need_input_grad)
+
+
+def is_head(layer) -> bool:
+    """Whether ``layer`` satisfies the head protocol itself (see ``IdentityHead``)."""
+    return all(hasattr(layer, name) for name in ("z", "a", "activation", "backward_residual"))
+
+
+def size_of(shape: tuple[int, ...]) -> int:
+    """Number of values in one sample of ``shape``."""
+    return math.prod(shape)

@@ -10,7 +10,7 @@ from glassnet.layers.base import Layer
 
 
 class Dense(Layer):
-    """A fully connected layer: ``z = W a + b``, ``a' = f(z)``.
+    """A fully connected layer: ``z = W a + b``, ``a' = f(z)``, on the last axis.
 
     In the tutorial's convention ``W`` has shape ``(n_out, n_in)``: row i holds the weights into
     unit i, and ``b`` has shape ``(n_out,)``. Batches are rows, so for ``x`` of shape
@@ -29,6 +29,10 @@ class Dense(Layer):
     ``W`` and its gradient are stored in column-major (Fortran) order, so that ``W^T`` is a
     plain row-major matrix and both ``x W^T`` and ``x^T delta`` run as BLAS's fastest,
     untransposed products; the shape and the values are the tutorial's either way.
+
+    Inputs of more axes, ``(n_samples, ..., n_in)`` such as a sequence ``(n_samples, time,
+    n_in)``, are mapped position by position to ``(n_samples, ..., n_out)`` with the same
+    ``W`` and ``b`` (every position is one row of the products).
 
     Args:
         n_in: number of inputs to each unit.
@@ -71,27 +75,42 @@ class Dense(Layer):
     def b(self, value) -> None:
         self._set("b", value, (self.n_out,))
 
-    def build(self, n_in, rng, dtype):
-        if n_in != self.n_in:
-            raise ValueError(f"Dense expects n_in={self.n_in} inputs, but receives {n_in}")
-        self.dtype = np.dtype(dtype)
-        shapes = {"W": (self.n_out, self.n_in), "b": (self.n_out,)}
+    decay_keys = ("W",)
+
+    @property
+    def default_input_shape(self):
+        return (self.n_in,)
+
+    def describe(self, input_shape):
+        if input_shape[-1] != self.n_in:
+            raise ValueError(
+                f"Dense expects n_in={self.n_in} inputs on the last axis, but receives samples "
+                f"of shape {input_shape}"
+            )
+        return (*input_shape[:-1], self.n_out), {"W": (self.n_out, self.n_in), "b": (self.n_out,)}
+
+    def _init_params(self, param_shapes, rng):
         inits = {"W": self.weight_init, "b": self.bias_init}
-        for key, shape in shapes.items():
+        for key, shape in param_shapes.items():
             preset = self._preset.pop(key, None)
-            value = preset if preset is not None else inits[key](shape, rng, self.dtype)
-            self.params[key] = np.asfortranarray(value, dtype=self.dtype)
-            self.grads[key] = np.zeros(shape, dtype=self.dtype, order="F")
+            self._add_param(
+                key, preset if preset is not None else inits[key](shape, rng, self.dtype)
+            )
 
     def forward(self, x, training=False):
         self.x = x
-        self.z = np.matmul(x, self.params["W"].T, out=self._output("z", x, self.n_out, training))
-        self.z += self.params["b"]
-        self.a = self.activation.forward(self.z, out=self._output("a", x, self.n_out, training))
-        return self.a
+        rows = x if x.ndim == 2 else x.reshape(-1, self.n_in)  # every position is a sample row
+        z = self._output("z", (len(rows), self.n_out), training)
+        np.matmul(rows, self.params["W"].T, out=z)
+        z += self.params["b"]
+        a = self.activation.forward(z, out=self._output("a", z.shape, training))
+        if x.ndim != 2:
+            z, a = z.reshape(*x.shape[:-1], self.n_out), a.reshape(*x.shape[:-1], self.n_out)
+        self.z, self.a = z, a
+        return a
 
     def backward(self, grad_output, need_input_grad=True):
-        delta = self._buffer("delta", len(grad_output), self.n_out)
+        delta = self._buffer("delta", grad_output.shape)
         return self.backward_residual(
             self.activation.backward(grad_output, self.z, self.a, out=delta), need_input_grad
         )
@@ -100,11 +119,16 @@ class Dense(Layer):
         """Backward from this layer's residual ``delta = dJ/dz`` (the loss gives it for the
         output layer): fill ``grads`` and return ``dJ/dx = delta W``."""
         self.delta = delta
-        np.matmul(self.x.T, delta, out=self.grads["W"].T)
-        np.add.reduce(delta, axis=0, out=self.grads["b"])
+        rows, delta_rows = self.x, delta
+        if delta.ndim != 2:
+            rows, delta_rows = self.x.reshape(-1, self.n_in), delta.reshape(-1, self.n_out)
+        np.matmul(rows.T, delta_rows, out=self.grads["W"].T)
+        np.add.reduce(delta_rows, axis=0, out=self.grads["b"])
         if not need_input_grad:
             return None
-        return np.matmul(delta, self.params["W"], out=self._buffer("dx", len(delta), self.n_in))
+        dx = self._buffer("dx", (len(delta_rows), self.n_in))
+        np.matmul(delta_rows, self.params["W"], out=dx)
+        return dx if delta.ndim == 2 else dx.reshape(self.x.shape)
 
     def get_config(self):
         return {
@@ -112,6 +136,7 @@ class Dense(Layer):
             "n_in": self.n_in,
             "n_out": self.n_out,
             "activation": self.activation.get_config(),
+            **initializers.config_of(weight_init=self.weight_init, bias_init=self.bias_init),
         }
 
     def _get(self, key):
@@ -120,7 +145,8 @@ class Dense(Layer):
         return self._preset.get(key)
 
     def _set(self, key, value, shape):
-        value = numeric_array(value, key)
+        param = self.params.get(key)
+        value = numeric_array(value, key, dtype=np.float64 if param is None else param.dtype)
         if value.shape != shape:
             raise ValueError(f"{key} must have shape {shape}, got {value.shape}")
         if key in self.params:

@@ -9,8 +9,9 @@ from glassnet.layers.base import Layer
 
 
 class Dropout(Layer):
-    """Zero each input with probability ``rate`` while training, scaling the rest by
-    ``1 / (1 - rate)`` so the expected output equals the input; the identity when predicting.
+    """Zero each input value (of any shape) with probability ``rate`` while training, scaling
+    the rest by ``1 / (1 - rate)`` so the expected output equals the input; the identity when
+    predicting.
 
     Forward ``y = x * m`` with ``m_ij = [u_ij >= rate] / (1 - rate)``, ``u ~ U[0, 1)``;
     backward ``dJ/dx = dJ/dy * m``. Its masks come from the network's seed.
@@ -22,8 +23,7 @@ class Dropout(Layer):
         self.mask = None
         self._rng = None
 
-    def build(self, n_in, rng, dtype):
-        super().build(n_in, rng, dtype)
+    def _init_params(self, param_shapes, rng):
         self._rng = np.random.default_rng(rng.integers(2**63))
 
     def forward(self, x, training=False):
@@ -31,17 +31,17 @@ class Dropout(Layer):
             self.mask = None
             return x
         # u ~ U[0, 1) drawn into the mask's own buffer, then turned into [u >= rate] / (1 - rate)
-        self.mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", *x.shape))
+        self.mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", x.shape))
         np.greater_equal(self.mask, self.rate, out=self.mask)
         self.mask *= 1 / (1 - self.rate)
-        return np.multiply(x, self.mask, out=self._buffer("y", *x.shape))
+        return np.multiply(x, self.mask, out=self._buffer("y", x.shape))
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
             return None
         if self.mask is None:
             return grad_output
-        return np.multiply(grad_output, self.mask, out=self._buffer("dx", *grad_output.shape))
+        return np.multiply(grad_output, self.mask, out=self._buffer("dx", grad_output.shape))
 
     def get_config(self):
         return {"type": "Dropout", "rate": self.rate}
@@ -53,6 +53,6 @@ class Dropout(Layer):
         generator = np.random.default_rng()
         try:
             generator.bit_generator.state = state
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ValueError(f"invalid random generator state: {error}") from None
         self._rng = generator
