@@ -1,8 +1,9 @@
 """glassnet: a neural-network library on NumPy whose every number you can see.
 
-The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked into a
-``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
-for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``;
+The public face, following the tutorial: ``Neuron``; ``Dense`` layers (and ``Embedding``,
+``SimpleRNN``, ``LSTM``, ``GRU`` for sequences) stacked into a ``Network``; ``losses`` and
+``activations`` by name; ``fit`` with ``optimizers``; ``explain`` for a step-by-step backward
+pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``;
 ``set_num_threads`` for the matrix products.
 """
 
@@ -19,7 +20,7 @@ from glassnet import (
 )
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
-from glassnet.layers import Dense, Dropout
+from glassnet.layers import GRU, LSTM, Dense, Dropout, Embedding, SimpleRNN
 from glassnet.network import Network
 from glassnet.neuron import Neuron
 from glassnet.threads import get_num_threads, set_num_threads
@@ -54,13 +55,17 @@ def __getattr__(name):
 
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "Callback",
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
     "History",
     "Network",
     "Neuron",
+    "SimpleRNN",
     "TrainingDiverged",
     "activations",
     "datasets",

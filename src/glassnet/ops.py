@@ -10,7 +10,11 @@ here are the tricks that are fast only because of how NumPy and its BLAS work:
   check that makes ``take(..., out=)`` slow;
 * ``weight_array``: matrices stored in column-major (Fortran) order, so that ``W^T`` is a plain
   row-major matrix and both ``x W^T`` and ``x^T delta`` run as BLAS's untransposed products;
-* ``all_finite``: one BLAS pass ``X @ ones`` instead of a boolean mask the size of the data.
+* ``all_finite``: one BLAS pass ``X @ ones`` instead of a boolean mask the size of the data;
+* ``time_major``: a batch of sequences copied once into the step-by-step order the recurrent
+  loops read, so that every step is one contiguous block;
+* ``gate_activations``: the sigmoid and tanh gates of a recurrent step in one ``tanh`` call;
+* ``column_sums``: bias gradients as one BLAS product ``ones @ delta``.
 """
 
 from __future__ import annotations
@@ -74,3 +78,32 @@ def all_finite(array: np.ndarray) -> bool:
             if np.isfinite(np.add.reduce(row_sums, axis=None)):
                 return True
     return bool(np.isfinite(array).all())
+
+
+def time_major(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x (n_samples, T, ...)`` as a contiguous ``(T, n_samples, ...)`` array, in ``out``
+    when given: each time step becomes one contiguous block."""
+    if out is None:
+        return np.ascontiguousarray(x.swapaxes(0, 1))
+    np.copyto(out, x.swapaxes(0, 1))
+    return out
+
+
+def gate_activations(gates: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> None:
+    """Apply sigmoid to some columns of ``gates (n_samples, width)`` and tanh to the others, in
+    place, with one ``tanh`` call for all of them.
+
+    Since ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, a column with ``scale = 0.5, shift = 0.5``
+    gets the sigmoid and one with ``scale = 1, shift = 0`` the tanh:
+    ``a = tanh(scale z) scale + shift``. Four calls on the whole block instead of one chain of
+    calls per gate.
+    """
+    gates *= scale
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+
+
+def column_sums(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``sum_i x_ij`` for each column j of a 2-D array, into ``out`` (a bias gradient)."""
+    return np.add.reduce(x, axis=0, out=out)

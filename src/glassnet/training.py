@@ -198,7 +198,9 @@ def fit(
         shuffle, seed: reshuffle the samples every epoch, from ``seed`` (default: the network's
             seed), so the same seeds repeat a run bit for bit.
         sample_weight: ``(n_samples,)`` non-negative weights: the data loss becomes
-            ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted).
+            ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted). For sequence outputs it
+            may hold one weight per position, ``(n_samples, T)``: zeros at padded steps leave
+            them out of the loss.
         validation_data: ``(X_val, Y_val)`` evaluated after every epoch; or
         validation_split: the fraction of samples (drawn with the seed) held out for it.
         metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
@@ -277,7 +279,7 @@ def fit(
         callbacks.append(EpochLogger(print_every))
     X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
     Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
-    w_batch = None if weights is None else np.empty(batch_size, dtype=network.dtype)
+    w_batch = None if weights is None else np.empty((batch_size, *weights.shape[1:]), network.dtype)
     order = np.arange(n_samples)
 
     for callback in callbacks:
@@ -356,16 +358,23 @@ def _default_loss(network) -> str:
 
 
 def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
-    """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
+    """Encode class labels (for cross-entropies) and return targets shaped for ``loss``.
+
+    Labels are one per sample ``(n_samples,)``, or one per output position of a sequence
+    output ``(n_samples, T)``; both are encoded with one set of ``network.classes``.
+    """
     Y = np.asarray(Y)
+    positions = network.output_shape[:-1]
     is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
-        Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
+        Y.ndim == 1
+        or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
+        or (bool(positions) and Y.shape[1:] == positions)
     )
     if is_labels:
         if len(Y) != n_samples:
             raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
         if refit or network.classes is None:
-            encoder = LabelEncoder().fit(Y)
+            encoder = LabelEncoder().fit(Y.reshape(-1))
             n_classes = len(encoder.classes)
             wanted = 2 if network.n_out == 1 else network.n_out
             if n_classes < 2:
@@ -379,7 +388,7 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
                     f"give the last layer {n_classes} units"
                 )
             network.classes = encoder.classes
-        Y = LabelEncoder(network.classes).transform(Y)
+        Y = LabelEncoder(network.classes).transform(Y.reshape(-1)).reshape(Y.shape)
     return network.check_targets(Y, loss, n_samples)
 
 

@@ -3,8 +3,10 @@
 from glassnet.layers.base import Layer
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
+from glassnet.layers.embedding import Embedding
+from glassnet.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
 
-_BY_TYPE = {cls.__name__: cls for cls in (Dense, Dropout)}
+_BY_TYPE = {cls.__name__: cls for cls in (Dense, Dropout, Embedding, SimpleRNN, LSTM, GRU)}
 
 
 def from_config(config: dict) -> Layer:
@@ -18,4 +20,14 @@ def from_config(config: dict) -> Layer:
     return _BY_TYPE[layer_type](**config)
 
 
-__all__ = ["Dense", "Dropout", "Layer", "from_config"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Layer",
+    "Recurrent",
+    "SimpleRNN",
+    "from_config",
+]
