@@ -11,7 +11,7 @@ order, so that the weights of ``torch.nn.RNN / LSTM / GRU`` copy across one to o
 and each step starts from the net input of all its gates ``z_t = Wx x_t + bx + Wh h_(t-1) + bh``
 (GRU keeps ``bh``'s candidate part inside the reset gate, as PyTorch does).
 
-Forward: the inputs of every step are projected with ONE product ``X Wx^T`` before the loop;
+Forward: the inputs of every step are projected with one product ``X Wx^T`` before the loop;
 each step then costs one product ``h_(t-1) Wh^T`` and a few element-wise calls written into
 reused arrays. Backward walks the steps in reverse, one product ``delta_t Wh`` per step, and
 stacks the step residuals ``delta_t`` so that the weight gradients are single products after
@@ -20,8 +20,10 @@ the loop::
     dJ/dWh = sum_t delta_t h_(t-1)^T     dJ/dWx = sum_t delta_t x_t^T
     dJ/dbh = dJ/dbx = sum_t delta_t      dJ/dx_t = Wx^T delta_t
 
-Inside the layer, steps are stored time-major, ``(T, n_samples, width)``, so that each step is
-one contiguous block.
+Inside the layer, steps are stored time-major, ``(T, n_samples, n_hidden)``, and the gates
+gate-major, ``(gates, T, n_samples, n_hidden)``, so that every gate of every step is one
+contiguous block (element-wise calls on strided blocks cost several times more) while the
+products stay single BLAS calls per gate.
 
 Options shared by all three (see ``docs/recurrent.md``):
 
@@ -55,7 +57,7 @@ import numpy as np
 from glassnet import activations, initializers
 from glassnet._checks import numeric_array, positive_int
 from glassnet.layers.base import Layer
-from glassnet.ops import column_sums, gate_activations, time_major
+from glassnet.ops import gate_activations, time_major
 
 
 class Recurrent(Layer):
@@ -64,6 +66,7 @@ class Recurrent(Layer):
     ``_steps_backward``) and name their gates."""
 
     gates: tuple[str, ...] = ()
+    sigmoid_gates: tuple[str, ...] = ()
     state_names: tuple[str, ...] = ("h",)
     decay_keys = ("Wx", "Wh")
 
@@ -203,14 +206,21 @@ class Recurrent(Layer):
 
     def forward(self, x, training=False):
         n_samples, n_steps, _ = x.shape
-        width = self.width
+        n_in, n_gates, hidden = self.n_in, len(self.gates), self.n_hidden
         self._n_steps = n_steps
-        # 1. every step's input in time-major order, projected with one product
-        self.x_steps = time_major(x, self._steps("x", n_steps, n_samples, self.n_in))
-        gates = self._steps("gates", n_steps, n_samples, width)
-        flat = gates.reshape(-1, width)
-        np.matmul(self.x_steps.reshape(-1, self.n_in), self.params["Wx"].T, out=flat)
-        flat += self._input_bias()
+        # 1. every step's input in time-major order, with a last input fixed at 1 that carries
+        #    the bias, projected with one product per gate: [x_t, 1] [Wx_k^T; b_k]
+        self.x_steps = self._steps("x", n_steps, n_samples, n_in + 1)
+        time_major(x, self.x_steps[..., :n_in])
+        self.x_steps[..., n_in] = 1
+        input_weights, self.recurrent_weights = self._step_parameters()
+        gates = self._buffer("gates", (n_gates, n_steps * n_samples * hidden))
+        gates = gates.reshape(n_gates, n_steps, n_samples, hidden)
+        np.matmul(
+            self.x_steps.reshape(-1, n_in + 1),
+            input_weights,
+            out=gates.reshape(n_gates, -1, hidden),
+        )
         # 2. padded steps and the first state
         self.padded = self._padding(x)
         pad = None if self.padded is None else time_major(self.padded[..., None])
@@ -221,6 +231,7 @@ class Recurrent(Layer):
             states[0] = 0 if start is None else start[index]
         # 3. the steps
         self._steps_forward(gates, pad)
+        self._gates = gates
         if self.stateful and training:
             self._carried = tuple(states[n_steps].copy() for states in self._state_arrays())
         h = self.h
@@ -231,6 +242,30 @@ class Recurrent(Layer):
     def _input_bias(self) -> np.ndarray:
         """The bias added to the projected inputs: ``bx + bh`` (GRU: less bh's candidate part)."""
         return self.params["bx"] + self.params["bh"]
+
+    def _step_parameters(self) -> tuple[np.ndarray, np.ndarray]:
+        """The parameters as the loop uses them, one block per gate k:
+        ``[Wx_k^T; bias_k]`` ``(gates, n_in + 1, n_hidden)`` and ``Wh_k^T``
+        ``(gates, n_hidden, n_hidden)``, with the sigmoid gates' blocks halved for
+        ``ops.gate_activations`` (exact: 1/2 is a power of two)."""
+        n_gates, hidden = len(self.gates), self.n_hidden
+        stacked = self._buffer("input_weights", (n_gates, self.n_in + 1, hidden))
+        stacked[:, :-1] = _gate_blocks(self.params["Wx"].T, n_gates)
+        stacked[:, -1] = self._input_bias().reshape(n_gates, hidden)
+        recurrent = self._buffer("recurrent_weights", (n_gates, hidden, hidden))
+        np.copyto(recurrent, _gate_blocks(self.params["Wh"].T, n_gates))
+        if self.sigmoid_gates:
+            scale = self._activation_coefficients()[0]
+            stacked *= scale
+            recurrent *= scale
+        return stacked, recurrent
+
+    def _activation_coefficients(self):
+        """``(scale, shift)``, one value per gate shaped ``(gates, 1, 1)``, for
+        ``ops.gate_activations``: ``0.5, 0.5`` for the sigmoid gates, ``1, 0`` for the others."""
+        scale = np.array([0.5 if gate in self.sigmoid_gates else 1.0 for gate in self.gates])
+        scale = scale.astype(self.dtype).reshape(-1, 1, 1)
+        return scale, scale * (scale < 1)
 
     def _padding(self, x) -> np.ndarray | None:
         """``(n_samples, T)``: True where every input feature equals ``mask_value``; None when
@@ -260,46 +295,76 @@ class Recurrent(Layer):
         mix of batch sizes and lengths reuses it)."""
         return self._buffer(name, (n_steps * n_samples * width,)).reshape(n_steps, n_samples, width)
 
+    def _gate_steps(self, name: str) -> np.ndarray:
+        """A reused array ``(gates, T, n_samples, n_hidden)`` shaped like the gates."""
+        n_gates, n_steps, n_samples, hidden = self._gates.shape
+        flat = self._buffer(name, (n_gates, n_steps * n_samples * hidden))
+        return flat.reshape(self._gates.shape)
+
     # -- backward ------------------------------------------------------------------------------
 
     def backward(self, grad_output, need_input_grad=True):
-        n_steps, n_samples = self._n_steps, self.h.shape[1]
-        width = self.width
+        n_gates, n_steps, n_samples, hidden = self._gates.shape
+        n_in = self.n_in
         # 1. the step residuals delta_t, walking back through time
         delta_x, delta_h = self._steps_backward(grad_output, self._pad)
         self.initial_state_grad = tuple(grad[0].copy() for grad in self._state_grads_arrays())
-        # 2. the weight gradients: one product each over all steps
-        flat_x, flat_h = delta_x.reshape(-1, width), delta_h.reshape(-1, width)
-        previous = self.h[:n_steps].reshape(-1, self.n_hidden)
-        np.matmul(self.x_steps.reshape(-1, self.n_in).T, flat_x, out=self.grads["Wx"].T)
-        np.matmul(previous.T, flat_h, out=self.grads["Wh"].T)
-        column_sums(flat_x, out=self.grads["bx"])
+        self._delta_x, self._delta_h = delta_x, delta_h
+        # 2. the weight gradients: one product per gate over all steps; the input fixed at 1
+        #    gives dJ/dbx as the last row of [dJ/dWx_k^T; dJ/dbx_k]
+        flat_x = delta_x.reshape(n_gates, -1, hidden)
+        flat_h = delta_h.reshape(n_gates, -1, hidden)
+        input_grads = self._buffer("input_grads", (n_gates, n_in + 1, hidden))
+        np.matmul(self.x_steps.reshape(-1, n_in + 1).T, flat_x, out=input_grads)
+        np.copyto(_gate_blocks(self.grads["Wx"].T, n_gates), input_grads[:, :n_in])
+        np.copyto(self.grads["bx"].reshape(n_gates, hidden), input_grads[:, n_in])
+        recurrent_grads = self._buffer("recurrent_grads", (n_gates, hidden, hidden))
+        previous = self.h[:n_steps].reshape(-1, hidden)
+        np.matmul(previous.T, flat_h, out=recurrent_grads)
+        np.copyto(_gate_blocks(self.grads["Wh"].T, n_gates), recurrent_grads)
         if delta_h is delta_x:
             np.copyto(self.grads["bh"], self.grads["bx"])
         else:
-            column_sums(flat_h, out=self.grads["bh"])
+            np.add.reduce(flat_h, axis=1, out=self.grads["bh"].reshape(n_gates, hidden))
         if not need_input_grad:
             return None
-        dx = self._steps("dx", n_steps, n_samples, self.n_in)
-        np.matmul(flat_x, self.params["Wx"], out=dx.reshape(-1, self.n_in))
+        # dJ/dx_t = sum_k Wx_k^T delta_k,t
+        per_gate = self._buffer("dx_gates", (n_gates, n_steps * n_samples, n_in))
+        np.matmul(flat_x, self._row_major_blocks("Wx"), out=per_gate)
+        dx = self._steps("dx", n_steps, n_samples, n_in)
+        np.add.reduce(per_gate, axis=0, out=dx.reshape(-1, n_in))
         return dx.transpose(1, 0, 2)
 
-    def _state_grads(self, n_steps: int, n_samples: int) -> np.ndarray:
-        """``grad_h (T + 1, n_samples, n_hidden)``: ``grad_h[t] = dJ/dh_t``. Step t writes the
-        part of ``dJ/dh_(t-1)`` that flows through it; ``grad_h[0]`` ends as dJ/d(initial h)."""
-        grad_h = self._steps("grad_h", n_steps + 1, n_samples, self.n_hidden)
-        grad_h[n_steps] = 0
-        self.grad_h = grad_h
-        return grad_h
+    def _row_major_blocks(self, key: str) -> np.ndarray:
+        """The gate blocks ``(gates, n_hidden, n)`` of a weight matrix ``(gates * n_hidden, n)``,
+        row-major, for the products ``delta W`` (BLAS runs them fastest when neither operand
+        is transposed)."""
+        param = self.params[key]
+        blocks = self._buffer(key, (len(self.gates), self.n_hidden, param.shape[1]))
+        np.copyto(blocks, param.reshape(blocks.shape))
+        return blocks
 
-    def _add_output_grad(self, dh, grad_output, step: int) -> np.ndarray:
-        """Add to ``dh`` what the layers above send to output ``step``: the step's slice of a
-        sequence output, or the whole gradient at the last step of a many-to-one layer."""
+    def _recurrent_step_grad(self, delta_step, weights, out) -> np.ndarray:
+        """``out = sum_k Wh_k^T delta_k``: the part of ``dJ/dh_(t-1)`` that flows back through
+        step t's gates, ``delta_step (gates, n_samples, n_hidden)``."""
+        per_gate = self._buffer("per_gate", delta_step.shape)
+        np.matmul(delta_step, weights, out=per_gate)
+        return np.add.reduce(per_gate, axis=0, out=out)
+
+    def _state_grads(self, grad_output) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(grad_h, above)``: ``grad_h (T + 1, n_samples, n_hidden)`` will hold
+        ``dJ/dh_t``; step t writes into ``grad_h[t - 1]`` the part that flows back through it,
+        so ``grad_h[0]`` ends as dJ/d(initial h). What the layers above send starts it:
+        ``dJ/dh_T`` for a many-to-one layer, else ``above[t]`` (time-major view) to be added
+        at each step."""
+        n_samples = len(grad_output)
+        grad_h = self._steps("grad_h", self._n_steps + 1, n_samples, self.n_hidden)
+        self.grad_h = grad_h
         if self.return_sequences:
-            dh += grad_output[:, step]
-        elif step == self._n_steps - 1:
-            dh += grad_output
-        return dh
+            grad_h[-1] = 0
+            return grad_h, grad_output.swapaxes(0, 1)
+        grad_h[-1] = grad_output
+        return grad_h, None
 
     def _cut(self, step: int, *grads) -> None:
         """Truncated BPTT: at the first step of a window of ``bptt`` steps, no gradient flows
@@ -316,16 +381,28 @@ class Recurrent(Layer):
         return self.h[: self._n_steps + 1].transpose(1, 0, 2)
 
     @property
+    def gate_values(self) -> np.ndarray:
+        """``(n_samples, T, gates * n_hidden)``: each step's gate activations in the order of
+        ``gates`` (SimpleRNN: its net input ``z_t``), from the last forward."""
+        return _batch_first(self._gates)
+
+    @property
+    def state_grads(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``dJ/dh_t`` for t = 0..T, from the last backward."""
+        return self.grad_h.transpose(1, 0, 2)
+
+    @property
     def deltas(self) -> np.ndarray:
-        """``(n_samples, T, width)``: each step's residual ``delta_t = dJ/dz_t`` (the gates'
-        net inputs on the input side) from the last backward."""
-        return self._delta_x.transpose(1, 0, 2)
+        """``(n_samples, T, gates * n_hidden)``: each step's residual ``delta_t = dJ/dz_t`` (the
+        gates' net inputs on the input side), from the last backward."""
+        return _batch_first(self._delta_x)
 
     @property
     def recurrent_deltas(self) -> np.ndarray:
-        """``(n_samples, T, width)``: the residual that meets ``Wh`` and ``bh``: ``deltas``
-        itself, except for GRU's candidate part, which passes through the reset gate."""
-        return self._delta_h.transpose(1, 0, 2)
+        """``(n_samples, T, gates * n_hidden)``: the residual that meets ``Wh`` and ``bh``:
+        ``deltas`` itself, except for GRU's candidate part, which passes through the reset
+        gate."""
+        return _batch_first(self._delta_h)
 
     def get_config(self):
         return {
@@ -343,12 +420,16 @@ class Recurrent(Layer):
             ),
         }
 
-    # -- the cells fill these in -----------------------------------------------------------
+    # -- the cells fill these in ---------------------------------------------------------------
 
     def _steps_forward(self, gates: np.ndarray, pad: np.ndarray | None) -> None:
+        """Run the steps: ``gates (n_gates, T, n_samples, n_hidden)`` holds the projected inputs
+        and keeps what backward needs; the states go into ``self.h`` (and ``self.c``)."""
         raise NotImplementedError
 
-    def _steps_backward(self, grad_output, pad):
+    def _steps_backward(self, grad_output, pad) -> tuple[np.ndarray, np.ndarray]:
+        """Walk back through the steps; return the residuals ``(delta_x, delta_h)`` shaped like
+        the gates: the one that meets ``Wx, bx`` and the one that meets ``Wh, bh``."""
         raise NotImplementedError
 
 
@@ -381,33 +462,31 @@ class SimpleRNN(Recurrent):
             raise ValueError(f"activation must be element-wise, got {self.activation.name!r}")
 
     def _steps_forward(self, gates, pad):
-        h, f = self.h, self.activation
-        recurrent = self.params["Wh"].T
+        h, f, z = self.h, self.activation, gates[0]
+        recurrent = self.recurrent_weights[0]
         product = self._buffer("product", h.shape[1:])
-        for t in range(len(gates)):
-            z = gates[t]  # holds Wx x_t + bx + bh; becomes z_t
-            z += np.matmul(h[t], recurrent, out=product)
-            f.forward(z, out=h[t + 1])
+        for t in range(len(z)):
+            z[t] += np.matmul(h[t], recurrent, out=product)  # z_t
+            f.forward(z[t], out=h[t + 1])
             if pad is not None:
                 np.copyto(h[t + 1], h[t], where=pad[t])
-        self.z = gates
 
     def _steps_backward(self, grad_output, pad):
-        h, z, f = self.h, self.z, self.activation
-        n_steps, n_samples, hidden = z.shape
-        recurrent = self.params["Wh"]
-        delta = self._steps("delta", n_steps, n_samples, hidden)
-        grad_h = self._state_grads(n_steps, n_samples)
-        for t in range(n_steps - 1, -1, -1):
-            dh = self._add_output_grad(grad_h[t + 1], grad_output, t)  # dJ/dh_t, complete
-            f.backward(dh, z[t], h[t + 1], out=delta[t])
+        h, f, z = self.h, self.activation, self._gates[0]
+        recurrent = self._row_major_blocks("Wh")[0]
+        delta = self._gate_steps("delta")
+        grad_h, above = self._state_grads(grad_output)
+        for t in range(len(z) - 1, -1, -1):
+            dh = grad_h[t + 1]  # dJ/dh_t, once what the output above sends is added
+            if above is not None:
+                dh += above[t]
+            f.backward(dh, z[t], h[t + 1], out=delta[0, t])
             if pad is not None:
-                np.copyto(delta[t], 0, where=pad[t])
-            np.matmul(delta[t], recurrent, out=grad_h[t])
+                np.copyto(delta[0, t], 0, where=pad[t])
+            np.matmul(delta[0, t], recurrent, out=grad_h[t])
             if pad is not None:  # a padded step passes dJ/dh_t on to h_(t-1) unchanged
                 np.copyto(grad_h[t], dh, where=pad[t])
             self._cut(t, grad_h)
-        self._delta_x = self._delta_h = delta
         return delta, delta
 
     def get_config(self):
@@ -440,6 +519,7 @@ class LSTM(Recurrent):
     """
 
     gates = ("i", "f", "g", "o")
+    sigmoid_gates = ("i", "f", "o")
     state_names = ("h", "c")
 
     def _allocate_states(self, n_steps, n_samples, training):
@@ -454,81 +534,66 @@ class LSTM(Recurrent):
         return (self.grad_h, self.grad_c)
 
     def _steps_forward(self, gates, pad):
-        hidden = self.n_hidden
         h, c, tanh_c = self.h, self.c, self.tanh_c
-        recurrent = self.params["Wh"].T
-        n_samples = h.shape[1]
-        product = self._buffer("product", (n_samples, 4 * hidden))
-        written = self._buffer("written", (n_samples, hidden))
-        scale, shift = self._gate_coefficients()
-        blocks = _blocks(hidden, 4)
-        for t in range(len(gates)):
-            a = gates[t]  # holds Wx x_t + bx + bh; becomes [i_t, f_t, g_t, o_t]
+        i, f, g, o = gates
+        recurrent = self.recurrent_weights
+        product = self._buffer("product", (4, *h.shape[1:]))
+        written = self._buffer("written", h.shape[1:])
+        scale, shift = self._activation_coefficients()
+        for t in range(len(i)):
+            a = gates[:, t]  # holds s * (Wx x_t + bx + bh), s = 1/2 but on g; becomes i, f, g, o
             a += np.matmul(h[t], recurrent, out=product)
             gate_activations(a, scale, shift)
-            i, f, g, o = (a[:, block] for block in blocks)
-            np.multiply(f, c[t], out=c[t + 1])
-            c[t + 1] += np.multiply(i, g, out=written)
+            np.multiply(f[t], c[t], out=c[t + 1])
+            c[t + 1] += np.multiply(i[t], g[t], out=written)
             np.tanh(c[t + 1], out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=h[t + 1])
+            np.multiply(o[t], tanh_c[t], out=h[t + 1])
             if pad is not None:
                 np.copyto(h[t + 1], h[t], where=pad[t])
                 np.copyto(c[t + 1], c[t], where=pad[t])
-        self.gate_values = gates
-
-    def _gate_coefficients(self):
-        """Per column of the gates: sigmoid for i, f, o and tanh for g through one tanh call
-        (see ``ops.gate_activations``)."""
-        hidden = self.n_hidden
-        scale = np.full(4 * hidden, 0.5, dtype=self.dtype)
-        scale[2 * hidden : 3 * hidden] = 1
-        return scale, scale * (scale < 1)
 
     def _steps_backward(self, grad_output, pad):
-        hidden = self.n_hidden
-        gates, c, tanh_c = self.gate_values, self.c, self.tanh_c
-        n_steps, n_samples, width = gates.shape
-        recurrent = self.params["Wh"]
-        delta = self._steps("delta", n_steps, n_samples, width)
-        grad_h = self._state_grads(n_steps, n_samples)
-        grad_c = self._steps("grad_c", n_steps + 1, n_samples, hidden)
-        grad_c[n_steps] = 0
-        slope = self._buffer("slope", (n_samples, width))
-        work = self._buffer("work", (n_samples, hidden))
-        blocks = _blocks(hidden, 4)
-        # slope = a (offset - a), plus 1 on g: i(1 - i), f(1 - f), 1 - g^2, o(1 - o)
-        offset = np.ones(width, dtype=self.dtype)
-        offset[blocks[2]] = 0
-        for t in range(n_steps - 1, -1, -1):
-            dh = self._add_output_grad(grad_h[t + 1], grad_output, t)  # dJ/dh_t, complete
-            a, d, dc = gates[t], delta[t], grad_c[t + 1]
-            i, f, g, o = (a[:, block] for block in blocks)
-            np.subtract(offset, a, out=slope)
-            slope *= a
-            slope[:, blocks[2]] += 1
-            # dJ/dc_t = dJ/dh_t o_t (1 - tanh(c_t)^2) + dJ/dc_(t+1) f_(t+1)
-            np.multiply(tanh_c[t], tanh_c[t], out=work)
-            np.subtract(1, work, out=work)
-            work *= o
+        h, c, tanh_c, gates = self.h, self.c, self.tanh_c, self._gates
+        i, f, g, o = gates
+        recurrent = self._row_major_blocks("Wh")
+        delta = self._gate_steps("delta")
+        d_i, d_f, d_g, d_o = delta
+        grad_h, above = self._state_grads(grad_output)
+        grad_c = self._steps("grad_c", *h.shape)
+        grad_c[-1] = 0
+        self.grad_c = grad_c
+        slope = self._buffer("slope", gates[:, 0].shape)
+        work = self._buffer("work", h.shape[1:])
+        # slope = a (offset - a) + bump: i(1 - i), f(1 - f), 1 - g^2, o(1 - o)
+        offset = np.array([1, 1, 0, 1], dtype=self.dtype).reshape(4, 1, 1)
+        for t in range(len(i) - 1, -1, -1):
+            dh, dc = grad_h[t + 1], grad_c[t + 1]  # dJ/dh_t, dJ/dc_t once completed here
+            if above is not None:
+                dh += above[t]
+            np.subtract(offset, gates[:, t], out=slope)
+            slope *= gates[:, t]
+            slope[2] += 1
+            # dJ/dc_t = dJ/dh_t o_t (1 - tanh(c_t)^2) + dJ/dc_(t+1) f_(t+1), and since
+            # h_t = o_t tanh(c_t): o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
+            np.multiply(h[t + 1], tanh_c[t], out=work)
+            np.subtract(o[t], work, out=work)
             work *= dh
             if pad is not None:  # a padded step's h_t is not made from its c_t
                 np.copyto(work, 0, where=pad[t])
             dc += work
-            np.multiply(dc, g, out=d[:, blocks[0]])
-            np.multiply(dc, c[t], out=d[:, blocks[1]])
-            np.multiply(dc, i, out=d[:, blocks[2]])
-            np.multiply(dh, tanh_c[t], out=d[:, blocks[3]])
-            d *= slope
-            np.multiply(dc, f, out=grad_c[t])
+            np.multiply(dc, g[t], out=d_i[t])
+            np.multiply(dc, c[t], out=d_f[t])
+            np.multiply(dc, i[t], out=d_g[t])
+            np.multiply(dh, tanh_c[t], out=d_o[t])
+            delta[:, t] *= slope
+            np.multiply(dc, f[t], out=grad_c[t])
             if pad is not None:  # a padded step passes dJ/dh_t and dJ/dc_t on unchanged
-                np.copyto(d, 0, where=pad[t])
+                np.copyto(delta[:, t], 0, where=pad[t])
                 np.copyto(grad_c[t], dc, where=pad[t])
-            np.matmul(d, recurrent, out=grad_h[t])
+            self._recurrent_step_grad(delta[:, t], recurrent, out=grad_h[t])
             if pad is not None:
                 np.copyto(grad_h[t], dh, where=pad[t])
             self._cut(t, grad_h, grad_c)
-        self.grad_c = grad_c
-        self._delta_x = self._delta_h = delta
         return delta, delta
 
 
@@ -560,6 +625,7 @@ class GRU(Recurrent):
     """
 
     gates = ("r", "z", "n")
+    sigmoid_gates = ("r", "z")
 
     def _input_bias(self):
         bias = self.params["bx"].copy()
@@ -571,78 +637,79 @@ class GRU(Recurrent):
         self.m = self._steps("m", n_steps, n_samples, self.n_hidden)
 
     def _steps_forward(self, gates, pad):
-        hidden = self.n_hidden
         h, m = self.h, self.m
-        recurrent = self.params["Wh"].T
-        bias_n = self.params["bh"][2 * hidden :]
-        n_samples = h.shape[1]
-        product = self._buffer("product", (n_samples, 3 * hidden))
-        work = self._buffer("work", (n_samples, hidden))
-        half = np.full(2 * hidden, 0.5, dtype=self.dtype)
-        for t in range(len(gates)):
-            a = gates[t]  # holds the input side; becomes [r_t, z_t, n_t]
+        r, z, n = gates
+        recurrent = self.recurrent_weights
+        bias_n = self.params["bh"][2 * self.n_hidden :]
+        product = self._buffer("product", (3, *h.shape[1:]))
+        work = self._buffer("work", h.shape[1:])
+        scale, shift = (part[:2] for part in self._activation_coefficients())
+        for t in range(len(r)):
+            # gates hold the input side, r and z halved; they become r_t, z_t, n_t
             np.matmul(h[t], recurrent, out=product)
-            rz, n = a[:, : 2 * hidden], a[:, 2 * hidden :]
-            rz += product[:, : 2 * hidden]
-            gate_activations(rz, half, half)
-            np.add(product[:, 2 * hidden :], bias_n, out=m[t])
-            n += np.multiply(rz[:, :hidden], m[t], out=work)
-            np.tanh(n, out=n)
+            gates[:2, t] += product[:2]
+            gate_activations(gates[:2, t], scale, shift)
+            np.add(product[2], bias_n, out=m[t])
+            n[t] += np.multiply(r[t], m[t], out=work)
+            np.tanh(n[t], out=n[t])
             # h_t = n_t + z_t (h_(t-1) - n_t)
-            np.subtract(h[t], n, out=work)
-            work *= rz[:, hidden:]
-            np.add(n, work, out=h[t + 1])
+            np.subtract(h[t], n[t], out=work)
+            work *= z[t]
+            np.add(n[t], work, out=h[t + 1])
             if pad is not None:
                 np.copyto(h[t + 1], h[t], where=pad[t])
-        self.gate_values = gates
 
     def _steps_backward(self, grad_output, pad):
-        hidden = self.n_hidden
-        gates, h, m = self.gate_values, self.h, self.m
-        n_steps, n_samples, width = gates.shape
-        recurrent = self.params["Wh"]
-        delta = self._steps("delta", n_steps, n_samples, width)
-        delta_h = self._steps("delta_h", n_steps, n_samples, width)
-        grad_h = self._state_grads(n_steps, n_samples)
-        direct = self._buffer("direct", (n_samples, hidden))
-        work = self._buffer("work", (n_samples, hidden))
-        r_z, n_part = slice(0, 2 * hidden), slice(2 * hidden, width)
-        for t in range(n_steps - 1, -1, -1):
-            dh = self._add_output_grad(grad_h[t + 1], grad_output, t)  # dJ/dh_t, complete
-            a, d = gates[t], delta[t]
-            r, z, n = (a[:, block] for block in _blocks(hidden, 3))
-            d_r, d_z, d_n = (d[:, block] for block in _blocks(hidden, 3))
+        h, m, gates = self.h, self.m, self._gates
+        r, z, n = gates
+        recurrent = self._row_major_blocks("Wh")
+        delta = self._gate_steps("delta")
+        delta_h = self._gate_steps("delta_h")
+        d_r, d_z, d_n = delta
+        grad_h, above = self._state_grads(grad_output)
+        direct = self._buffer("direct", h.shape[1:])
+        work = self._buffer("work", h.shape[1:])
+        for t in range(len(r) - 1, -1, -1):
+            dh = grad_h[t + 1]  # dJ/dh_t, once what the output above sends is added
+            if above is not None:
+                dh += above[t]
             # d_n = dJ/dh_t (1 - z_t)(1 - n_t^2)
-            np.multiply(n, n, out=work)
+            np.multiply(n[t], n[t], out=work)
             np.subtract(1, work, out=work)
-            np.subtract(dh, np.multiply(dh, z, out=direct), out=d_n)
-            d_n *= work
+            np.subtract(dh, np.multiply(dh, z[t], out=direct), out=d_n[t])
+            d_n[t] *= work
             # d_z = dJ/dh_t (h_(t-1) - n_t) z_t (1 - z_t)
-            np.subtract(h[t], n, out=d_z)
-            d_z *= dh
-            np.subtract(1, z, out=work)
-            work *= z
-            d_z *= work
+            np.subtract(h[t], n[t], out=d_z[t])
+            d_z[t] *= dh
+            np.subtract(1, z[t], out=work)
+            work *= z[t]
+            d_z[t] *= work
             # d_r = d_n m_t r_t (1 - r_t)
-            np.subtract(1, r, out=work)
-            work *= r
-            np.multiply(d_n, m[t], out=d_r)
-            d_r *= work
+            np.subtract(1, r[t], out=work)
+            work *= r[t]
+            np.multiply(d_n[t], m[t], out=d_r[t])
+            d_r[t] *= work
             if pad is not None:  # a padded step passes dJ/dh_t on to h_(t-1) unchanged
-                np.copyto(d, 0, where=pad[t])
+                np.copyto(delta[:, t], 0, where=pad[t])
                 np.copyto(direct, dh, where=pad[t])
-            delta_h[t, :, r_z] = d[:, r_z]
-            np.multiply(d_n, r, out=delta_h[t, :, n_part])
-            np.matmul(delta_h[t], recurrent, out=grad_h[t])
+            delta_h[:2, t] = delta[:2, t]
+            np.multiply(d_n[t], r[t], out=delta_h[2, t])
+            self._recurrent_step_grad(delta_h[:, t], recurrent, out=grad_h[t])
             grad_h[t] += direct
             self._cut(t, grad_h)
-        self._delta_x, self._delta_h = delta, delta_h
         return delta, delta_h
 
 
-def _blocks(hidden: int, count: int) -> list[slice]:
-    """The column slices of ``count`` gates of ``hidden`` units each."""
-    return [slice(k * hidden, (k + 1) * hidden) for k in range(count)]
+def _gate_blocks(matrix_t: np.ndarray, n_gates: int) -> np.ndarray:
+    """``(gates, n, n_hidden)`` view of ``W^T (n, gates * n_hidden)``: gate k's ``W_k^T``."""
+    n_rows, width = matrix_t.shape
+    return matrix_t.reshape(n_rows, n_gates, width // n_gates).swapaxes(0, 1)
+
+
+def _batch_first(per_gate: np.ndarray) -> np.ndarray:
+    """``(gates, T, n_samples, n_hidden)`` as ``(n_samples, T, gates * n_hidden)`` (a copy)."""
+    n_gates, n_steps, n_samples, hidden = per_gate.shape
+    return per_gate.transpose(2, 1, 0, 3).reshape(n_samples, n_steps, n_gates * hidden)
 
 
 def _flag(value, name: str) -> bool:
