@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet import losses
-from glassnet.layers import Dense
+from glassnet.layers import Dense, Embedding, Recurrent
 
 #: Arrays with more values than this are summarised rather than printed whole.
 MAX_PRINTED_VALUES = 12
@@ -88,45 +88,79 @@ def explain(network, x, y, loss="mse") -> Trace:
     network changes except the gradients it stores.
     """
     loss = losses.get(loss)
-    x = network.check_inputs(np.reshape(np.asarray(x), (1, -1)) if np.ndim(x) <= 1 else x, "x")
+    x = np.asarray(x)
+    x = np.reshape(x, (1, -1)) if x.ndim <= 1 else x[None] if x.shape == network.input_shape else x
+    x = network.check_inputs(x, "x")
     if len(x) != 1:
         raise ValueError(f"explain traces one sample, got {len(x)} rows in x")
-    y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
+    y = np.asarray(y)
+    y_row = network.check_targets(
+        y[None] if network.output_shape[:-1] else y.reshape(1, -1), loss, 1
+    )
     value, grads = network.loss_and_gradients(x, y_row, loss=loss)
 
     forward = [Step("a^(1)", "x", x[0].copy())]
     for number, layer in enumerate(network.layers, start=1):
-        if not isinstance(layer, Dense):
-            continue
-        l_in, l_out = number, number + 1
-        forward.append(
-            Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy())
-        )
-        forward.append(
-            Step(f"a^({l_out})", f"{layer.activation.name}(z^({l_out}))", layer.a[0].copy())
-        )
+        forward += _forward_steps(layer, number)
     output = network.output_layer
     n_l = len(network.layers) + 1
     loss_step = Step(
         "L", f"{loss.name}(y, a^({n_l}))  with y = {_array(y_row[0])}", np.array(value)
     )
 
-    backward = [Step("dL/dy_pred", f"dL/da^({n_l})", loss.gradient(y_row, output.a)[0])]
+    rows = (-1, network.n_out)  # every output position is a row of the loss
+    dl_da = loss.gradient(y_row.reshape(rows), output.a.reshape(rows)).reshape(output.a.shape)
+    backward = [Step("dL/dy_pred", f"dL/da^({n_l})", dl_da[0])]
     for number in range(len(network.layers), 0, -1):
         layer, grad = network.layers[number - 1], grads[number - 1]
-        if not isinstance(layer, Dense):
-            continue
-        l_out = number + 1
-        if number == len(network.layers):
-            formula = f"dL/dz^({l_out}) = dL/da^({l_out}) * f'(z^({l_out}))"
-        else:
-            formula = f"(W^({l_out})T delta^({l_out + 1})) * f'(z^({l_out}))"
-        backward.append(Step(f"delta^({l_out})", formula, layer.delta[0].copy()))
-        backward.append(Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]))
-        backward.append(Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]))
+        backward += _backward_steps(layer, number, grad, network)
 
     chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network) else []
     return Trace(forward=forward, loss=loss_step, backward=backward, chain=chain)
+
+
+def _forward_steps(layer, number: int) -> list[Step]:
+    """The forward lines of layer ``number`` (the tutorial's l: it maps a^(l) to a^(l+1)),
+    by kind: Dense here, sequence layers in ``glassnet.explain_recurrent``."""
+    if isinstance(layer, Dense):
+        return _dense_forward(layer, number)
+    if isinstance(layer, (Embedding, Recurrent)):
+        from glassnet import explain_recurrent
+
+        return explain_recurrent.forward_steps(layer, number)
+    return []
+
+
+def _backward_steps(layer, number: int, grad: dict, network) -> list[Step]:
+    """The backward lines of layer ``number``, by kind, from its gradients ``grad``."""
+    if isinstance(layer, Dense):
+        return _dense_backward(layer, number, grad, number == len(network.layers))
+    if isinstance(layer, (Embedding, Recurrent)):
+        from glassnet import explain_recurrent
+
+        return explain_recurrent.backward_steps(layer, number, grad, network)
+    return []
+
+
+def _dense_forward(layer, number: int) -> list[Step]:
+    l_in, l_out = number, number + 1
+    return [
+        Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy()),
+        Step(f"a^({l_out})", f"{layer.activation.name}(z^({l_out}))", layer.a[0].copy()),
+    ]
+
+
+def _dense_backward(layer, number: int, grad: dict, is_output: bool) -> list[Step]:
+    l_out = number + 1
+    if is_output:
+        formula = f"dL/dz^({l_out}) = dL/da^({l_out}) * f'(z^({l_out}))"
+    else:
+        formula = f"(W^({l_out})T delta^({l_out + 1})) * f'(z^({l_out}))"
+    return [
+        Step(f"delta^({l_out})", formula, layer.delta[0].copy()),
+        Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]),
+        Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]),
+    ]
 
 
 def _tutorial_shaped(network) -> bool:

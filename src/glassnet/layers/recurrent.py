@@ -533,6 +533,16 @@ class LSTM(Recurrent):
     def _state_grads_arrays(self):
         return (self.grad_h, self.grad_c)
 
+    @property
+    def cell_states(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``c_0, c_1, ..., c_T`` of the last forward."""
+        return self.c[: self._n_steps + 1].transpose(1, 0, 2)
+
+    @property
+    def cell_grads(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``dJ/dc_t`` for t = 0..T, from the last backward."""
+        return self.grad_c.transpose(1, 0, 2)
+
     def _steps_forward(self, gates, pad):
         h, c, tanh_c = self.h, self.c, self.tanh_c
         i, f, g, o = gates
