@@ -244,6 +244,21 @@ def test_plot_writes_a_png_of_each_kind(trained, kind):
     assert_png(out)
 
 
+def test_plot_draws_the_boundary_of_a_model_with_more_inputs_over_two_chosen_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        [f"{a:.3f}", f"{b:.3f}", f"{c:.3f}", "big" if a + c > 0 else "small"]
+        for a, b, c in rng.normal(size=(60, 3))
+    ]
+    write_csv(tmp_path / "three.csv", ["a", "b", "c", "size"], rows)
+    train = ["train", "three.csv", "-t", "size", "-o", "three.st", "--epochs", "5", "--quiet"]
+    succeeded(glassnet(*train, cwd=tmp_path))
+    plot = ["plot", "three.st", "-k", "boundary", "--data", "three.csv", "--features", "c,a"]
+    result = succeeded(glassnet(*plot, "-o", "b.png", cwd=tmp_path))
+    assert "Saved the boundary plot to b.png" in result.stdout
+    assert_png(tmp_path / "b.png")
+
+
 def write_people(path, header) -> None:
     """The tutorial's four people (name, weight, height, gender) with the columns ``header``."""
     columns = ("name", "weight", "height", "gender")
@@ -393,14 +408,16 @@ def test_a_classifier_trained_with_mse_is_evaluated_and_explained_with_mse(tmp_p
     assert "Loss: mse" in text
 
 
-def test_demo_prints_the_tutorial_and_draws_its_loss_curve(tmp_path):
-    result = succeeded(glassnet("demo", "--out-dir", tmp_path, cwd=tmp_path))
+def test_demo_prints_the_tutorial_and_says_where_its_loss_curve_is(tmp_path):
+    (tmp_path / "pictures").mkdir()
+    result = succeeded(glassnet("demo", "--out-dir", "pictures", cwd=tmp_path))
     text = result.stdout
     for expected in ["0.999", "0.7216", "0.5", "0.0214", "Epoch 0 loss", "Emily", "Frank"]:
         assert expected in text, expected
-    assert "Epoch 990 loss" in text  # the loss every 10 epochs
-    assert_png(tmp_path / "glassnet-demo-loss.png")
-    assert "glassnet-demo-loss.png" in text
+    assert "Epoch 900 loss" in text and "Epoch 990 loss" not in text  # every 100 epochs
+    picture = (tmp_path / "pictures" / "glassnet-demo-loss.png").resolve()
+    assert_png(picture)
+    assert text.rstrip().endswith(f"to {picture}")  # the full path, wherever it was run
 
 
 def test_without_matplotlib_training_still_saves_the_model_and_says_why_no_plot(tmp_path):
@@ -606,6 +623,13 @@ MISTAKES = [
     mistake("a feature column missing for a boundary plot",
             ["plot", "model.st", "-k", "boundary", "--data", "no-ears.csv", "-o", "b.png"], 1,
             "no-ears.csv: missing feature column 'ears'", "b.png"),
+    mistake("an unknown feature for a boundary plot",
+            ["plot", "model.st", "-k", "boundary", "--data", "pets.csv", "--features",
+             "weight,tail", "-o", "b.png"], 1,
+            "unknown feature 'tail'; the inputs are: weight, ears", "b.png"),
+    mistake("features for a plot that is not a boundary",
+            ["plot", "model.st", "-k", "network", "--features", "weight,ears", "-o", "n.png"], 2,
+            "--features chooses the inputs of --kind boundary", "n.png"),
     mistake("no target for an unnamed model", ["evaluate", "legacy.st", "pets.csv"], 2,
             "--target COLUMN is required: legacy.st does not record the column it predicts"),
     mistake("a label the model does not know",

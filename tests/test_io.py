@@ -291,26 +291,59 @@ def test_package_and_method_shortcuts(tmp_path):
 )
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_resumed_training_matches_an_uninterrupted_run(tmp_path, optimizer, dtype):
+    # 6 epochs in one go against 3 epochs, save, load, and fit(epochs=6, initial_epoch=3): the
+    # same weights, optimizer state and History to the last bit, with a step schedule that
+    # decays at epoch 4, a validation split, shuffling and dropout all in play.
     X, Y = regression_data()
-    network = regressor(dtype)  # with dropout: its generator's state is in the file too
-    network.fit(X, Y, optimizer=optimizer, epochs=3, batch_size=8)
+    options = dict(
+        batch_size=8, validation_split=0.25, schedule={"name": "step_decay", "step_size": 4}
+    )
+    uninterrupted = regressor(dtype)  # with dropout: its generator's state is in the file too
+    uninterrupted.fit(X, Y, optimizer=optimizer, epochs=6, **options)
+
+    network = regressor(dtype)
+    network.fit(X, Y, optimizer=optimizer, epochs=3, **options)
     path = tmp_path / "checkpoint.safetensors"
     io.save(network, path, include_optimizer=True)
-
     resumed = io.load(path)
     assert type(resumed.optimizer) is type(network.optimizer)
     assert resumed.optimizer.get_config() == network.optimizer.get_config()
-    assert resumed.optimizer.iterations == network.optimizer.iterations == 15
+    assert resumed.optimizer.iterations == network.optimizer.iterations == 12
     assert all(a is b for a, b in zip(resumed.optimizer.params, resumed.parameters(), strict=True))
-    state, resumed_state = network.optimizer.state_dict(), resumed.optimizer.state_dict()
+    assert resumed.training_state == network.training_state
+    resumed.fit(X, Y, epochs=6, initial_epoch=3, **options)
+
+    assert_same_network(uninterrupted, resumed)
+    assert resumed.optimizer.iterations == uninterrupted.optimizer.iterations == 24
+    state, resumed_state = uninterrupted.optimizer.state_dict(), resumed.optimizer.state_dict()
     assert list(resumed_state) == list(state)
     for name, array in state.items():
         np.testing.assert_array_equal(resumed_state[name], array, strict=True)
+    assert resumed.history.metrics == uninterrupted.history.metrics
+    assert (
+        resumed.history["learning_rate"][3:]
+        == [optimizer["learning_rate"]] + [optimizer["learning_rate"] * 0.1] * 2
+    )
 
-    network.fit(X, Y, optimizer=network.optimizer, epochs=3, batch_size=8)
-    resumed.fit(X, Y, optimizer=resumed.optimizer, epochs=3, batch_size=8)
-    assert_same_network(network, resumed)
-    assert resumed.optimizer.iterations == 30
+
+def test_resuming_without_the_training_state_differs(tmp_path):
+    # The counterpart: without the saved shuffle generator and schedule, a resumed run would
+    # shuffle from the seed again and restart the schedule; the file must carry both.
+    X, Y = regression_data()
+    options = dict(batch_size=8, schedule={"name": "step_decay", "step_size": 4})
+    uninterrupted = regressor(dropout=False)
+    uninterrupted.fit(X, Y, optimizer="adam", epochs=6, **options)
+    network = regressor(dropout=False)
+    network.fit(X, Y, optimizer="adam", epochs=3, **options)
+    network.training_state = None
+    network.fit(X, Y, epochs=6, initial_epoch=3, **options)
+    assert not np.array_equal(network.layers[0].W, uninterrupted.layers[0].W)
+
+
+def test_initial_epoch_must_be_before_the_last_epoch():
+    X, Y = regression_data()
+    with pytest.raises(ValueError, match=r"initial_epoch \(3\) must be less than epochs \(3\)"):
+        regressor().fit(X, Y, epochs=3, initial_epoch=3)
 
 
 def test_without_optimizer_state_training_does_not_resume_exactly(tmp_path):

@@ -37,6 +37,7 @@ from glassnet import activations, datasets, losses, metrics, optimizers
 from glassnet import io as model_io
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
+from glassnet.demo import PRINT_EVERY
 from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
 from glassnet.plots import label_text as _text
@@ -249,25 +250,34 @@ def cli(ctx) -> None:
     default=Path("."),
     help="Folder for the loss-curve PNG (default: the current folder).",
 )
+@click.option(
+    "--print-every",
+    type=click.IntRange(min=1),
+    default=PRINT_EVERY,
+    show_default=True,
+    help="Epochs between two training-loss lines (10: every line of the tutorial).",
+)
 @_reports_errors
-def demo(out_dir: Path) -> None:
+def demo(out_dir: Path, print_every: int) -> None:
     """Run the beginner tutorial end to end.
 
     A neuron, the 2-2-1 network, MSE, backprop by hand for Alice, training on the four people
-    (the loss every 10 epochs), then predictions for Emily and Frank. The loss curve, the
-    tutorial's figure 8, is drawn as glassnet-demo-loss.png.
+    (the loss every 100 epochs), then predictions for Emily and Frank. The loss curve, the
+    tutorial's figure 8, is drawn as glassnet-demo-loss.png in --out-dir; the last line gives
+    its full path.
 
     \b
-    Example:
+    Examples:
       glassnet demo --out-dir pictures
+      glassnet demo --print-every 10
     """
     from glassnet import demo as tutorial
 
-    history = tutorial.run(sys.stdout)
+    history = tutorial.run(sys.stdout, print_every=print_every)
     sys.stdout.flush()
     _draw_loss_curve(
         history,
-        out_dir / "glassnet-demo-loss.png",
+        (out_dir / "glassnet-demo-loss.png").resolve(),
         "the loss curve (the tutorial's figure 8)",
         title="The four people: MSE loss per epoch",
     )
@@ -787,26 +797,36 @@ def inspect(model, as_json) -> None:
     type=click.Choice(["loss", "boundary", "network", "gradients"]),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms.",
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms.",
 )
 @click.option("--data", type=_CSV, help="The points of a decision boundary.")
 @click.option(
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
 )
 @click.option(
+    "--features",
+    metavar="A,B",
+    callback=_column_names,
+    help="The two inputs a boundary is drawn over (default: the first two); the model's other "
+    "inputs are held at their means over --data.",
+)
+@click.option(
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @_reports_errors
-def plot(model, kind, data, target, out) -> None:
+def plot(model, kind, data, target, features, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
     Examples:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
+      glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
     """
     if kind == "boundary" and data is None:
         raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
+    if features and kind != "boundary":
+        raise click.UsageError("--features chooses the inputs of --kind boundary")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
@@ -819,16 +839,18 @@ def plot(model, kind, data, target, out) -> None:
     elif kind == "network":
         plots.network_diagram(network, out)
     else:
-        if network.classes is None or network.n_in != 2:
+        if network.classes is None or network.n_in < 2:
             raise Failure(
-                f"--kind boundary draws classifiers with 2 inputs; {model} is a "
+                f"--kind boundary draws classifiers with 2 or more inputs; {model} is a "
                 f"{'classifier' if network.classes is not None else 'regression model'} "
-                f"with {network.n_in} inputs"
+                f"with {network.n_in} input{'s' if network.n_in != 1 else ''}"
             )
         target = _target_for(network, model, target)
         X, table = _model_inputs(network, data, target)
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
-        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
+        plots.decision_boundary(
+            network, X, y, out, features=features or None, feature_names=table.feature_names
+        )
     click.echo(f"Saved the {kind} plot to {out}")
 
 

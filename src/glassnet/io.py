@@ -22,6 +22,10 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
                "random_state"          JSON {"layers.<i>": state} of the layers' random
                                        generators (dropout), saved with the optimizer
+               "schedule"              JSON {"config", "state"} of the optimizer's learning-rate
+                                       schedule, saved with the optimizer when it has one
+               "training_state"        JSON of TrainingState.to_dict(): the epoch reached and
+                                       the shuffle generator, saved with the optimizer
                "history"               JSON of History.to_dict(): what training recorded
 
 Loading trusts nothing in the file: the format and its version, every JSON field, every array's
@@ -39,12 +43,13 @@ import numpy as np
 
 import glassnet
 from glassnet import layers as _layers
-from glassnet import losses, optimizers
+from glassnet import losses, optimizers, schedules
 from glassnet import safetensors as st
 from glassnet.callbacks import History
 from glassnet.network import Network
 from glassnet.preprocessing import Standardizer
 from glassnet.safetensors import ModelFileError
+from glassnet.training import TrainingState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
 
@@ -106,6 +111,10 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
             metadata["random_state"] = json.dumps(
                 {name: layer.get_random_state() for name, layer in random_layers.items()}
             )
+        if optimizer.schedule is not None:
+            metadata["schedule"] = _schedule_json(optimizer.schedule)
+        if network.training_state is not None:
+            metadata["training_state"] = json.dumps(network.training_state.to_dict())
     history = network.history
     if history is not None:
         metadata["history"] = _history_json(history)
@@ -160,6 +169,16 @@ def load(path) -> Network:
         network.optimizer = optimizer
     if "random_state" in metadata:
         _load_random_states(path, network, _json_field(path, metadata, "random_state"))
+    if "schedule" in metadata:
+        if optimizer is None:
+            raise ModelFileError(f"{path}: metadata has a 'schedule' but no 'optimizer'")
+        optimizer.schedule = _load_schedule(path, _json_field(path, metadata, "schedule"))
+    if "training_state" in metadata:
+        data = _json_field(path, metadata, "training_state")
+        try:
+            network.training_state = TrainingState.from_dict(data)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: metadata 'training_state': {error}") from None
     if "history" in metadata:
         network.history = _load_history(path, _json_field(path, metadata, "history"))
     return network
@@ -349,6 +368,24 @@ def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.nda
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"cannot save: optimizer state {name} holds non-finite values")
     return json.dumps(config, allow_nan=False), state
+
+
+def _schedule_json(schedule) -> str:
+    """The ``schedule`` entry, checked to rebuild into the same schedule on load."""
+    config = schedule.get_config()
+    try:
+        rebuilt = schedules.get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: {error}; only built-in "
+            "schedules can be stored (save with include_optimizer=False)"
+        ) from None
+    if type(rebuilt) is not type(schedule):
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: it would load as "
+            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
+        )
+    return json.dumps({"config": config, "state": schedule.get_state()}, allow_nan=False)
 
 
 def _history_json(history) -> str:
@@ -615,6 +652,21 @@ def _build_optimizer(path: Path, network: Network, config):
         raise ModelFileError(f"{path}: metadata 'optimizer' cannot be built: {error}") from None
     optimizer.bind(network.parameters())
     return optimizer
+
+
+def _load_schedule(path: Path, data):
+    """The stored learning-rate schedule, with its state."""
+    if not isinstance(data, dict) or set(data) != {"config", "state"}:
+        raise ModelFileError(
+            f"{path}: metadata 'schedule' must be a JSON object with 'config' and 'state', "
+            f"got {_brief(data)}"
+        )
+    try:
+        schedule = schedules.get(data["config"])
+        schedule.set_state(data["state"])
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: metadata 'schedule' cannot be built: {error}") from None
+    return schedule
 
 
 def _random_layers(network: Network) -> dict:

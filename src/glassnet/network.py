@@ -261,18 +261,19 @@ class Network:
         self.forward(X, training)
         head = self.head
         z, a = head.z, head.a
-        rows = (-1, z.shape[-1])
-        if sample_weight is not None:
-            sample_weight = sample_weight.reshape(-1)
-            if len(sample_weight) != len(z.reshape(rows)):
-                sample_weight = np.repeat(sample_weight, len(z.reshape(rows)) // len(X))
-        data_loss, delta = loss.residual(
-            Y.reshape(rows), z.reshape(rows), a.reshape(rows), head.activation, sample_weight
-        )
-        penalty = self.penalty(weight_decay, l1)
+        if z.ndim > 2:  # positions of a sequence (or map) are scored as rows
+            rows = (-1, z.shape[-1])
+            z, a, Y = z.reshape(rows), a.reshape(rows), Y.reshape(rows)
+            if sample_weight is not None and sample_weight.size != len(z):
+                sample_weight = np.repeat(sample_weight, len(z) // len(X))
+            if sample_weight is not None:
+                sample_weight = sample_weight.reshape(-1)
+        data_loss, delta = loss.residual(Y, z, a, head.activation, sample_weight)
+        penalty = self.penalty(weight_decay, l1) if weight_decay or l1 else 0.0
         if backward:
-            self.backward(delta.reshape(z.shape))
-            self.add_penalty_gradients(weight_decay, l1)
+            self.backward(delta.reshape(head.z.shape))
+            if weight_decay or l1:
+                self.add_penalty_gradients(weight_decay, l1)
         return StepResult(data_loss, penalty)
 
     def penalty(self, weight_decay: float = 0.0, l1: float = 0.0) -> float:
