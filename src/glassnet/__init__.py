@@ -19,7 +19,17 @@ from glassnet import (
 )
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
-from glassnet.layers import Dense, Dropout
+from glassnet.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    Reshape,
+)
 from glassnet.network import Network
 from glassnet.neuron import Neuron
 from glassnet.threads import get_num_threads, set_num_threads
@@ -54,11 +64,17 @@ def __getattr__(name):
 
 
 __all__ = [
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
+    "Conv2D",
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Flatten",
+    "GlobalAvgPool2D",
     "History",
+    "MaxPool2D",
     "Network",
     "Neuron",
     "TrainingDiverged",
@@ -74,6 +90,7 @@ __all__ = [
     "metrics",
     "optimizers",
     "preprocessing",
+    "Reshape",
     "save",
     "schedules",
     "set_num_threads",

@@ -11,6 +11,9 @@ here are the tricks that are fast only because of how NumPy and its BLAS work:
 * ``weight_array``: matrices stored in column-major (Fortran) order, so that ``W^T`` is a plain
   row-major matrix and both ``x W^T`` and ``x^T delta`` run as BLAS's untransposed products;
 * ``all_finite``: one BLAS pass ``X @ ones`` instead of a boolean mask the size of the data.
+
+Its sibling ``glassnet.image_ops`` holds the same kind of tricks for the image layers: the
+channel-major, batch-innermost memory layout, im2col and col2im through strided views.
 """
 
 from __future__ import annotations
@@ -50,8 +53,12 @@ def gather_rows(source: np.ndarray, indices: np.ndarray, out: np.ndarray) -> np.
 
 
 def weight_array(value, dtype) -> np.ndarray:
-    """A parameter array in the layout the products want: column-major for matrices."""
-    return np.asfortranarray(value, dtype=dtype)
+    """A parameter array in the layout the products want: column-major for matrices, row-major
+    for kernels ``(out_channels, in_channels, kh, kw)``, whose rows ``W.reshape(F, -1)`` are the
+    filters of a convolution's product."""
+    if np.ndim(value) == 2:
+        return np.asfortranarray(value, dtype=dtype)
+    return np.ascontiguousarray(value, dtype=dtype)
 
 
 def zeros_like_weight(param: np.ndarray) -> np.ndarray:

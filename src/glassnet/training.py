@@ -440,10 +440,13 @@ def _train_metrics(totals, metric_names, n_samples, Y, ss_total) -> dict[str, fl
 
 
 def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
-    result = network.loss_step(X, Y, loss, backward=False)
-    totals = dict.fromkeys(("correct", "abs_error", "sq_error"), 0.0)
-    _accumulate(totals, metric_names, network.output_layer.a, Y)
-    logs = {"loss": result.data_loss}
+    """Loss and metrics on ``(X, Y)`` in inference mode, a chunk of samples at a time."""
+    totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
+    for rows in network.inference_chunks(len(X)):
+        result = network.loss_step(X[rows], Y[rows], loss, backward=False)
+        totals["loss"] += result.data_loss * (len(Y[rows]) / len(Y))  # a mean of the means
+        _accumulate(totals, metric_names, network.output_layer.a, Y[rows])
+    logs = {"loss": totals["loss"]}
     ss_total = total_sum_of_squares(Y.reshape(-1, Y.shape[-1])) if "r2" in metric_names else None
     logs.update(_train_metrics(totals, metric_names, len(X), Y, ss_total))
     return {prefix + key: val for key, val in logs.items()}
