@@ -31,7 +31,6 @@ from glassnet.layers import Dense, Layer, from_config
 from glassnet.layers.base import IdentityHead, is_head, size_of
 from glassnet.ops import row_argmax
 
-
 #: Inference runs in chunks of samples whose layer outputs hold at most about this many values
 #: in all, so that predicting 10,000 images with a CNN never holds every feature map of every
 #: image at once; a dense network's chunks are tens of thousands of rows.

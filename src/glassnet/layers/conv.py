@@ -99,9 +99,7 @@ class Conv2D(ImageLayer):
                 f"receives samples of shape {input_shape} with {channels}"
             )
         window = Window((height, width), self.kernel_size, self.stride)
-        window = Window(
-            window.in_size, window.kernel, window.stride, _pads(self.padding, window)
-        )
+        window = Window(window.in_size, window.kernel, window.stride, _pads(self.padding, window))
         window.check("Conv2D", input_shape)
         return window
 
@@ -215,7 +213,7 @@ def _pads(padding, window: Window) -> tuple[tuple[int, int], tuple[int, int]]:
         return (0, 0), (0, 0)
     if padding == "same":
         pads = []
-        for size, kernel, stride in zip(window.in_size, window.kernel, window.stride):
+        for size, kernel, stride in zip(window.in_size, window.kernel, window.stride, strict=True):
             total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
             pads.append((total // 2, total - total // 2))
         return tuple(pads)

@@ -31,10 +31,8 @@ class Window:
 
     @property
     def out_size(self) -> tuple[int, int]:
-        return tuple(
-            (padded - kernel) // stride + 1
-            for padded, kernel, stride in zip(self.padded_size, self.kernel, self.stride)
-        )
+        sizes = zip(self.padded_size, self.kernel, self.stride, strict=True)
+        return tuple((padded - kernel) // stride + 1 for padded, kernel, stride in sizes)
 
     @property
     def n_offsets(self) -> int:
@@ -45,7 +43,8 @@ class Window:
     def tiles(self) -> bool:
         """Whether the windows never overlap (``stride >= kernel``): each pixel is in at most
         one window, so backward can write instead of add."""
-        return all(stride >= kernel for kernel, stride in zip(self.kernel, self.stride))
+        pairs = zip(self.kernel, self.stride, strict=True)
+        return all(stride >= kernel for kernel, stride in pairs)
 
     def check(self, layer: str, input_shape: tuple[int, ...]) -> None:
         """Raise ``ValueError`` when the window does not fit in the (padded) image."""

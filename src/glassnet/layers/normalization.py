@@ -112,4 +112,3 @@ class BatchNorm(Layer):
 
     def get_config(self):
         return {"type": "BatchNorm", "momentum": self.momentum, "epsilon": self.epsilon}
-

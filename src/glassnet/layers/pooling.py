@@ -37,9 +37,9 @@ class _Pool2D(ImageLayer):
         that no window reaches, or every pixel when windows overlap and add up)."""
         window = self.window
         dimage = self._array("dx", (self.input_shape[0], *window.in_size, n_samples))
+        sizes = zip(window.out_size, window.kernel, window.in_size, strict=True)
         covers_exactly = window.kernel == window.stride and all(
-            out * kernel == size
-            for out, kernel, size in zip(window.out_size, window.kernel, window.in_size)
+            out * kernel == size for out, kernel, size in sizes
         )
         if not covers_exactly:
             dimage.fill(0)

@@ -24,16 +24,13 @@ class Reshape(Layer):
         valid = (
             shape
             and all(
-                isinstance(size, (int, np.integer)) and not isinstance(size, bool)
-                for size in shape
+                isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in shape
             )
             and all(size >= 1 or size == -1 for size in shape)
             and sum(size == -1 for size in shape) <= 1
         )
         if not valid:
-            raise ValueError(
-                f"shape must be positive integers with at most one -1, got {shape!r}"
-            )
+            raise ValueError(f"shape must be positive integers with at most one -1, got {shape!r}")
         self.shape = tuple(int(size) for size in shape)
 
     def describe(self, input_shape):
