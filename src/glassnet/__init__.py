@@ -32,6 +32,7 @@ from glassnet.layers import (
 )
 from glassnet.network import Network
 from glassnet.neuron import Neuron
+from glassnet.specs import build
 from glassnet.threads import get_num_threads, set_num_threads
 from glassnet.training import TrainingDiverged, evaluate, fit
 
@@ -80,6 +81,7 @@ __all__ = [
     "Reshape",
     "TrainingDiverged",
     "activations",
+    "build",
     "datasets",
     "evaluate",
     "fit",

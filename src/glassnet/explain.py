@@ -8,6 +8,11 @@ For the tutorial's shape of network (one hidden layer, one output unit) the trac
 out the chain rule for every weight, naming them as the tutorial does: ``w1, w2`` feed ``h1``,
 ``w3, w4`` feed ``h2``, ..., then the output's weights, and biases ``b1, b2, ...``; so that
 ``dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1`` can be checked by hand.
+
+Every other layer (convolution, pooling, flatten, batch norm, dropout) gets one forward line,
+``a^(l+1) = <what it computes>``, whose value is printed as its shape and summary statistics
+when it holds more than a few numbers, and backward lines for the gradients of its
+parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +22,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet import losses
-from glassnet.layers import Dense
+from glassnet.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    Reshape,
+)
 
 #: Arrays with more values than this are summarised rather than printed whole.
 MAX_PRINTED_VALUES = 12
@@ -82,23 +97,29 @@ class Trace:
 
 
 def explain(network, x, y, loss="mse") -> Trace:
-    """Trace sample ``x (n_in,)`` with target ``y`` through ``network``, forward and backward.
+    """Trace sample ``x`` (of ``network.input_shape``, or its ``n_in`` values in a row) with
+    target ``y`` through ``network``, forward and backward.
 
     ``y`` is the target row ``(n_out,)`` (or a class index for cross-entropy). Nothing in the
     network changes except the gradients it stores.
     """
     loss = losses.get(loss)
-    x = network.check_inputs(np.reshape(np.asarray(x), (1, -1)) if np.ndim(x) <= 1 else x, "x")
+    x = np.asarray(x)
+    if x.ndim <= 1 or x.shape == network.input_shape:
+        x = x.reshape(1, *(network.input_shape if x.shape == network.input_shape else (-1,)))
+    x = network.check_inputs(x, "x")
     if len(x) != 1:
         raise ValueError(f"explain traces one sample, got {len(x)} rows in x")
     y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
+    outputs = _layer_outputs(network, x)
     value, grads = network.loss_and_gradients(x, y_row, loss=loss)
 
     forward = [Step("a^(1)", "x", x[0].copy())]
     for number, layer in enumerate(network.layers, start=1):
-        if not isinstance(layer, Dense):
-            continue
         l_in, l_out = number, number + 1
+        if not isinstance(layer, Dense):
+            forward.append(Step(f"a^({l_out})", _formula(layer, l_in), outputs[number - 1]))
+            continue
         forward.append(
             Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy())
         )
@@ -115,6 +136,10 @@ def explain(network, x, y, loss="mse") -> Trace:
     for number in range(len(network.layers), 0, -1):
         layer, grad = network.layers[number - 1], grads[number - 1]
         if not isinstance(layer, Dense):
+            backward += [
+                Step(f"dL/d{key}^({number})", _gradient_formula(layer, key, number), value)
+                for key, value in grad.items()
+            ]
             continue
         l_out = number + 1
         if number == len(network.layers):
@@ -127,6 +152,58 @@ def explain(network, x, y, loss="mse") -> Trace:
 
     chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network) else []
     return Trace(forward=forward, loss=loss_step, backward=backward, chain=chain)
+
+
+def _layer_outputs(network, x) -> list[np.ndarray]:
+    """Each layer's output for the one sample of the prepared batch ``x``, in inference mode."""
+    outputs, activation = [], x
+    for layer in network.layers:
+        activation = layer.forward(activation)
+        outputs.append(np.array(activation[0]))
+    return outputs
+
+
+def _formula(layer, l_in: int) -> str:
+    """What a layer other than Dense computes from ``a^(l_in)``, in words and symbols."""
+    a = f"a^({l_in})"
+    if isinstance(layer, Conv2D):
+        kernel = "x".join(map(str, layer.kernel_size))
+        return (
+            f"{layer.activation.name}(W^({l_in}) conv {a} + b^({l_in})), {layer.out_channels} "
+            f"filters of {kernel}, stride {_pair(layer.stride)}, padding "
+            f"{layer.padding if isinstance(layer.padding, str) else _pair(layer.padding)}"
+        )
+    if isinstance(layer, (MaxPool2D, AvgPool2D)):
+        kind = "max" if isinstance(layer, MaxPool2D) else "mean"
+        size = "x".join(map(str, layer.size))
+        return f"{kind} of each {size} window of {a}, stride {_pair(layer.stride)}"
+    if isinstance(layer, GlobalAvgPool2D):
+        return f"mean of each channel of {a}"
+    if isinstance(layer, BatchNorm):
+        return f"gamma^({l_in}) ({a} - running mean) / sqrt(running var + eps) + beta^({l_in})"
+    if isinstance(layer, Flatten):
+        return f"{a} flattened"
+    if isinstance(layer, Reshape):
+        return f"{a} reshaped"
+    if isinstance(layer, Dropout):
+        return f"{a} (dropout is the identity when predicting)"
+    return f"{type(layer).__name__}({a})"
+
+
+def _gradient_formula(layer, key: str, number: int) -> str:
+    """How the gradient of a parameter of a layer other than Dense is formed."""
+    delta, a = f"delta^({number + 1})", f"a^({number})"
+    formulas = {
+        (Conv2D, "W"): f"{delta} correlated with {a}, summed over positions",
+        (Conv2D, "b"): f"{delta} summed over positions",
+        (BatchNorm, "gamma"): f"dL/da^({number + 1}) * (normalised {a}), summed",
+        (BatchNorm, "beta"): f"dL/da^({number + 1}), summed",
+    }
+    return formulas.get((type(layer), key), f"{type(layer).__name__} {key}")
+
+
+def _pair(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else "x".join(map(str, pair))
 
 
 def _tutorial_shaped(network) -> bool:

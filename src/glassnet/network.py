@@ -500,6 +500,12 @@ def _input_shape(input_shape, first_layer: Layer) -> tuple[int, ...]:
                 "the shape of a sample"
             )
         return tuple(implied)
+    return check_input_shape(input_shape)
+
+
+def check_input_shape(input_shape) -> tuple[int, ...]:
+    """``input_shape`` as a tuple of positive ints (an int is a feature count), or a
+    ``ValueError`` naming it."""
     if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
         input_shape = (input_shape,)
     if not isinstance(input_shape, (tuple, list)) or not input_shape:

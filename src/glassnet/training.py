@@ -203,7 +203,9 @@ def fit(
         validation_split: the fraction of samples (drawn with the seed) held out for it.
         metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
-        standardize: learn the inputs' mean and scale and keep them with the network.
+        standardize: learn the inputs' mean and scale and keep them with the network: per
+            feature for feature rows, one mean and scale over all values for inputs of more than
+            one axis (images), so pixels given as 0-255 or as 0-1 train alike.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
         verbose: draw a progress bar (on an interactive terminal).
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
@@ -243,7 +245,8 @@ def fit(
         None if sample_weight is None else check_sample_weight(sample_weight, len(X), network.dtype)
     )
     if standardize:
-        network.scaler = Standardizer().fit(X.reshape(len(X), -1))
+        pooled = len(network.input_shape) > 1
+        network.scaler = Standardizer().fit(X.reshape(len(X), -1), pooled=pooled)
     X = network.scale_inputs(X)
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")

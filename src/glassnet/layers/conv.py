@@ -9,7 +9,7 @@ import numpy as np
 from glassnet import activations, initializers
 from glassnet._checks import positive_int
 from glassnet.image_ops import col2im, im2col, nchw
-from glassnet.layers.image import ImageLayer, Window, image_shape, int_pair
+from glassnet.layers.image import ImageLayer, Window, config_pair, image_shape, int_pair
 
 PADDING_NAMES = ("same", "valid")
 
@@ -178,9 +178,9 @@ class Conv2D(ImageLayer):
             "type": "Conv2D",
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+            "kernel_size": config_pair(self.kernel_size),
+            "stride": config_pair(self.stride),
+            "padding": self.padding if isinstance(self.padding, str) else config_pair(self.padding),
             "activation": self.activation.get_config(),
             **initializers.config_of(weight_init=self.weight_init, bias_init=self.bias_init),
         }

@@ -80,6 +80,11 @@ def int_pair(value, name: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def config_pair(pair: tuple[int, int]):
+    """A pair as a config writes it: one int when both sizes agree, else a list."""
+    return pair[0] if pair[0] == pair[1] else list(pair)
+
+
 class ImageLayer(Layer):
     """A layer on NCHW image batches that works on CHWN arrays (see ``glassnet.image_ops``)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.image_ops import nchw, windows
-from glassnet.layers.image import ImageLayer, Window, image_shape, int_pair
+from glassnet.layers.image import ImageLayer, Window, config_pair, image_shape, int_pair
 
 
 class _Pool2D(ImageLayer):
@@ -46,7 +46,11 @@ class _Pool2D(ImageLayer):
         return dimage
 
     def get_config(self):
-        return {"type": type(self).__name__, "size": list(self.size), "stride": list(self.stride)}
+        return {
+            "type": type(self).__name__,
+            "size": config_pair(self.size),
+            "stride": config_pair(self.stride),
+        }
 
 
 class MaxPool2D(_Pool2D):
