@@ -20,9 +20,24 @@ from glassnet import (
 )
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
-from glassnet.layers import GRU, LSTM, Dense, Dropout, Embedding, SimpleRNN
+from glassnet.layers import (
+    GRU,
+    LSTM,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    Reshape,
+    SimpleRNN,
+)
 from glassnet.network import Network
 from glassnet.neuron import Neuron
+from glassnet.specs import build
 from glassnet.threads import get_num_threads, set_num_threads
 from glassnet.training import TrainingDiverged, evaluate, fit
 
@@ -57,17 +72,25 @@ def __getattr__(name):
 __all__ = [
     "GRU",
     "LSTM",
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
+    "Conv2D",
     "Dense",
     "Dropout",
     "EarlyStopping",
     "Embedding",
+    "Flatten",
+    "GlobalAvgPool2D",
     "History",
+    "MaxPool2D",
     "Network",
     "Neuron",
+    "Reshape",
     "SimpleRNN",
     "TrainingDiverged",
     "activations",
+    "build",
     "datasets",
     "evaluate",
     "fit",

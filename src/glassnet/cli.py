@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import math
 import os
 import sys
 from contextlib import nullcontext
@@ -33,13 +34,12 @@ from rich.console import Console
 from rich.table import Table
 
 import glassnet
-from glassnet import activations, datasets, losses, metrics, optimizers
+from glassnet import activations, datasets, losses, metrics, optimizers, specs
 from glassnet import io as model_io
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
 from glassnet.demo import PRINT_EVERY
 from glassnet.layers import Dense, Dropout
-from glassnet.network import Network
 from glassnet.plots import label_text as _text
 from glassnet.preprocessing import LabelEncoder, one_hot
 from glassnet.training import TrainingDiverged, evaluate
@@ -165,6 +165,21 @@ def _hidden_sizes(ctx, param, value: str) -> tuple[int, ...]:
     if any(size < 1 for size in sizes):
         raise click.BadParameter(f"every layer size must be a positive integer, got {value!r}")
     return sizes
+
+
+def _input_shape(ctx, param, value: str | None) -> tuple[int, ...] | None:
+    """Parse ``--input-shape 1,28,28`` into ``(1, 28, 28)``."""
+    if value is None:
+        return None
+    try:
+        shape = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected sizes separated by commas, such as 1,28,28; got {value!r}"
+        ) from None
+    if any(size < 1 for size in shape):
+        raise click.BadParameter(f"every size must be a positive integer, got {value!r}")
+    return shape
 
 
 def _column_names(ctx, param, value: str | None) -> tuple[str, ...]:
@@ -306,6 +321,23 @@ def demo(out_dir: Path, print_every: int) -> None:
     help="Hidden layer sizes, comma-separated; 0 for none.",
 )
 @click.option(
+    "--layers",
+    "layer_spec",
+    metavar="SPEC",
+    help="Hidden layers as comma-separated items instead of --hidden, e.g. "
+    "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 (items: conv:FILTERS:KERNEL[:STRIDE"
+    "[:PADDING]], maxpool:SIZE, avgpool:SIZE, globalavgpool, dense:UNITS, dropout:RATE, "
+    "batchnorm, flatten).",
+)
+@click.option(
+    "--input-shape",
+    callback=_input_shape,
+    metavar="C,H,W",
+    help="Read each row's feature columns as an image of this shape, e.g. 1,28,28 for 784 "
+    "pixel columns (channels, height, width); the inputs are then scaled by one mean and "
+    "standard deviation over all pixels.",
+)
+@click.option(
     "--activation",
     type=click.Choice(_HIDDEN_ACTIVATIONS),
     default="relu",
@@ -364,6 +396,8 @@ def train(
     ignore,
     out,
     hidden,
+    layer_spec,
+    input_shape,
     activation,
     loss,
     optimizer,
@@ -382,13 +416,16 @@ def train(
 
     Text targets, or numbers with at most 20 distinct integer values, make a classifier
     (sigmoid output for 2 classes, softmax for more); other numbers make a regression (identity
-    output, mse). Inputs are standardised. The model is written to --out, its loss curve beside
-    it as MODEL.loss.png.
+    output, mse). Inputs are standardised: each column by its own mean and scale, or images
+    (--input-shape) by one mean and scale over all their pixels. The model is written to
+    --out, its loss curve beside it as MODEL.loss.png.
 
     \b
     Examples:
       glassnet train people.csv --target gender --ignore name --out people.safetensors
       glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
+      glassnet train digits.csv --target label --input-shape 1,28,28 \\
+          --layers conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 --out digits.safetensors
     """
     # 1. the data, and what kind of target it has
     X, raw_target, where, feature_names, target_name = _training_data(
@@ -399,14 +436,25 @@ def train(
     # 2. the network and its loss
     loss, output_activation, n_out = _output_for(classes, loss, where)
     targets = _training_targets(y, classes, loss)
-    layers, n_features = [], X.shape[1]
-    for size in hidden:
-        layers.append(Dense(n_features, size, activation))
-        if dropout:
-            layers.append(Dropout(dropout))
-        n_features = size
-    layers.append(Dense(n_features, n_out, output_activation))
-    network = Network(layers, seed=seed, dtype=dtype)
+    spec = _layer_spec(hidden, layer_spec, dropout)
+    if input_shape is not None and math.prod(input_shape) != X.shape[1]:
+        raise click.BadParameter(
+            f"{'x'.join(map(str, input_shape))} = {math.prod(input_shape)} values per image, "
+            f"but the data has {X.shape[1]} feature columns",
+            param_hint="'--input-shape'",
+        )
+    try:
+        network = glassnet.build(
+            spec,
+            input_shape=input_shape or X.shape[1],
+            n_out=n_out,
+            activation=activation,
+            output=output_activation,
+            seed=seed,
+            dtype=dtype,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--layers'") from None
     # Later commands take the CSV columns by these names, in whatever order a file has them.
     network.feature_names, network.target_name = feature_names, target_name
     if classes is not None and loss not in _CROSS_ENTROPIES:
@@ -720,20 +768,19 @@ def inspect(model, as_json) -> None:
         title=f"{model}: network {_architecture(network)}, {summary['dtype']}",
         title_justify="left",
     )
-    for column in ("layer", "type", "units", "activation", "parameters"):
+    for column in ("layer", "type", "units", "settings", "parameters"):
         layers.add_column(column, justify="right" if column == "parameters" else "left")
+    shape = network.input_shape
     for index, layer in enumerate(network.layers):
-        count = sum(param.size for param in layer.params.values())
         if isinstance(layer, Dense):
-            layers.add_row(
-                str(index),
-                "Dense",
-                f"{layer.n_in} → {layer.n_out}",
-                layer.activation.name,
-                f"{count:,}",
-            )
+            units = f"{layer.n_in} → {layer.n_out}"
         else:
-            layers.add_row(str(index), type(layer).__name__, "", f"rate {layer.rate:g}", "")
+            units = f"{_shape_text(shape)} → {_shape_text(layer.output_shape)}"
+        count = layer.n_parameters
+        layers.add_row(
+            str(index), type(layer).__name__, units, _settings(layer), f"{count:,}" if count else ""
+        )
+        shape = layer.output_shape
     layers.add_row("", "", "", "total", f"{summary['n_parameters']:,}")
     stdout.print(layers)
 
@@ -742,6 +789,8 @@ def inspect(model, as_json) -> None:
         stdout.print(f"Task: classifier, {len(network.classes)} classes: {classes}")
     else:
         stdout.print(f"Task: regression, {network.n_out} output(s)")
+    if len(network.input_shape) > 1:
+        stdout.print(f"Inputs read as samples of shape {_shape_text(network.input_shape)}")
     if network.feature_names is not None:
         shown = ", ".join(network.feature_names[:MAX_NAMES_SHOWN])
         if network.n_in > MAX_NAMES_SHOWN:
@@ -751,7 +800,13 @@ def inspect(model, as_json) -> None:
         stdout.print(f"Inputs: {network.n_in} columns, by position (no names stored)")
     if network.target_name is not None:
         stdout.print(f"Target: column {network.target_name!r}")
-    if network.scaler is not None:
+    scaler = network.scaler
+    if scaler is not None and np.all(scaler.mean == scaler.mean[0]) and network.n_in > 1:
+        stdout.print(
+            f"Preprocessing: inputs standardised by one mean and scale, x' = (x - "
+            f"{scaler.mean[0]:.6g}) / {scaler.scale[0]:.6g}"
+        )
+    elif scaler is not None:
         stdout.print("Preprocessing: inputs standardised, x' = (x - mean) / scale")
         if network.n_in <= MAX_NAMES_SHOWN:
             scaler = Table(show_header=True, box=None, padding=(0, 2))
@@ -794,12 +849,23 @@ def inspect(model, as_json) -> None:
 @click.option(
     "--kind",
     "-k",
-    type=click.Choice(["loss", "boundary", "network", "gradients"]),
+    type=click.Choice(["loss", "boundary", "network", "gradients", "filters", "activations"]),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (classifier), network diagram, gradient norms.",
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms, "
+    "first-layer filters or feature maps (of a CNN).",
 )
-@click.option("--data", type=_CSV, help="The points of a decision boundary.")
+@click.option(
+    "--data", type=_CSV, help="The points of a decision boundary, or the rows for --input."
+)
+@click.option(
+    "--input",
+    "row",
+    type=click.IntRange(min=1),
+    metavar="ROW",
+    help="--kind activations: draw the feature maps of this row of --data (1 is the first row "
+    "after the header).",
+)
 @click.option(
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
 )
@@ -814,7 +880,7 @@ def inspect(model, as_json) -> None:
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @_reports_errors
-def plot(model, kind, data, target, features, out) -> None:
+def plot(model, kind, data, target, row, features, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
@@ -822,11 +888,17 @@ def plot(model, kind, data, target, features, out) -> None:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
       glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
+      glassnet plot digits.safetensors --kind filters
+      glassnet plot digits.safetensors --kind activations --data test.csv --input 7
     """
     if kind == "boundary" and data is None:
         raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
     if features and kind != "boundary":
         raise click.UsageError("--features chooses the inputs of --kind boundary")
+    if kind == "activations" and (data is None or row is None):
+        raise click.UsageError("--kind activations needs --data DATA.csv and --input ROW")
+    if row is not None and kind != "activations":
+        raise click.UsageError("--input ROW is for --kind activations")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
@@ -838,6 +910,15 @@ def plot(model, kind, data, target, features, out) -> None:
         draw(history, out)
     elif kind == "network":
         plots.network_diagram(network, out)
+    elif kind == "filters":
+        plots.conv_filters(network, out)
+    elif kind == "activations":
+        X, _ = _model_inputs(network, data, target)
+        if row > len(X):
+            raise click.BadParameter(
+                f"{data} has {len(X)} rows, got row {row}", param_hint="'--input'"
+            )
+        plots.feature_maps(network, X[row - 1], out)
     else:
         if network.classes is None or network.n_in < 2:
             raise Failure(
@@ -1035,6 +1116,21 @@ def _training_targets(y: np.ndarray, classes, loss: str) -> np.ndarray:
     return indices.astype(np.float64) if len(classes) == 2 else one_hot(indices, len(classes))
 
 
+def _layer_spec(hidden: tuple[int, ...], layer_spec: str | None, dropout: float) -> str:
+    """The hidden layers as a spec line: ``--layers`` as given, else ``--hidden`` sizes as dense
+    items, each followed by a ``--dropout`` item."""
+    context = click.get_current_context()
+    if layer_spec is None:
+        rate = [f"dropout:{dropout!r}"] if dropout else []
+        return ",".join(item for size in hidden for item in [f"dense:{size}", *rate])
+    for name in ("hidden", "dropout"):
+        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(
+                f"give --layers or --{name}, not both (a dropout:RATE item goes in --layers)"
+            )
+    return layer_spec
+
+
 def _split_rows(n_rows: int, labels, fraction: float, seed: int):
     """Row indices ``(training, validation)``: ``fraction`` of the rows, drawn with ``seed``.
 
@@ -1181,9 +1277,36 @@ def _plots():
 
 
 def _architecture(network) -> str:
-    """Layer sizes, the tutorial's way: ``2-2-1``."""
-    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
-    return "-".join(map(str, [network.n_in, *(layer.n_out for layer in dense)]))
+    """Layer sizes, the tutorial's way, ``2-2-1``, for a network of Dense (and Dropout)
+    layers; else its input shape and layer spec, ``1x28x28 conv:16:3,maxpool:2,...``."""
+    if all(isinstance(layer, (Dense, Dropout)) for layer in network.layers):
+        dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+        return "-".join(map(str, [network.n_in, *(layer.n_out for layer in dense)]))
+    shape = "x".join(map(str, network.input_shape))
+    return f"{shape} {specs.spec_of(network)}"
+
+
+#: Config entries that the inspect table shows elsewhere (units) or leaves out (initialisers).
+_NOT_SETTINGS = ("type", "n_in", "n_out", "in_channels", "out_channels", "activation")
+
+
+def _settings(layer) -> str:
+    """A layer's configuration in a few words: ``relu``, ``rate 0.5``, ``kernel_size 3, stride 1,
+    padding 0, relu``."""
+    config = layer.get_config()
+    words = [
+        f"{key} {'x'.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in config.items()
+        if key not in _NOT_SETTINGS and not key.endswith("_init")
+    ]
+    activation = getattr(layer, "activation", None)
+    if activation is not None:
+        words.append(activation.name)
+    return ", ".join(words)
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
 
 
 def _numbers_text(values) -> str:

@@ -14,6 +14,9 @@ here are the tricks that are fast only because of how NumPy and its BLAS work:
 * ``time_major``: a batch of sequences copied once into the step-by-step order the recurrent
   loops read, so that every step is one contiguous block;
 * ``gate_activations``: the sigmoid and tanh gates of a recurrent step in one ``tanh`` call.
+
+Its sibling ``glassnet.image_ops`` holds the same kind of tricks for the image layers: the
+channel-major, batch-innermost memory layout, im2col and col2im through strided views.
 """
 
 from __future__ import annotations
@@ -53,8 +56,12 @@ def gather_rows(source: np.ndarray, indices: np.ndarray, out: np.ndarray) -> np.
 
 
 def weight_array(value, dtype) -> np.ndarray:
-    """A parameter array in the layout the products want: column-major for matrices."""
-    return np.asfortranarray(value, dtype=dtype)
+    """A parameter array in the layout the products want: column-major for matrices, row-major
+    for kernels ``(out_channels, in_channels, kh, kw)``, whose rows ``W.reshape(F, -1)`` are the
+    filters of a convolution's product."""
+    if np.ndim(value) == 2:
+        return np.asfortranarray(value, dtype=dtype)
+    return np.ascontiguousarray(value, dtype=dtype)
 
 
 def zeros_like_weight(param: np.ndarray) -> np.ndarray:

@@ -13,6 +13,12 @@ class Standardizer:
     The tutorial shifts weight and height by hand (135 and 66) and notes "normally you'd shift
     by the mean"; this is that, with the scale too: ``x' = (x - mean) / scale``. A constant
     feature gets ``scale = 1`` so it maps to 0 rather than dividing by zero.
+
+    For the pixels of images, ``fit(X, pooled=True)`` learns one mean and one standard deviation
+    over all the values instead (stored for every column alike). Per-pixel statistics would
+    blow up the pixels that are nearly always dark (the border of a digit) and give each pixel
+    its own brightness scale; one shared pair keeps the picture as it is and makes 0-255 and
+    0-1 pixels the same inputs.
     """
 
     def __init__(self, mean=None, scale=None):
@@ -25,11 +31,16 @@ class Standardizer:
         if self.scale is not None and np.any(self.scale <= 0):
             raise ValueError("scale must be positive everywhere")
 
-    def fit(self, X) -> Standardizer:
-        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``."""
+    def fit(self, X, *, pooled: bool = False) -> Standardizer:
+        """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``,
+        or with ``pooled`` those of all its values, shared by every column."""
         X = numeric_array(X, "X", ndim=2)
-        self.mean = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
+        if pooled:
+            self.mean = np.full(X.shape[1], X.mean(dtype=np.float64))
+            scale = np.full(X.shape[1], X.std(dtype=np.float64))
+        else:
+            self.mean = X.mean(axis=0, dtype=np.float64)
+            scale = X.std(axis=0, dtype=np.float64)
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
 
