@@ -556,3 +556,33 @@ def test_summary_lists_recurrent_layers_with_their_shapes():
     assert "(4)" in lines[4] and lines[4].rstrip().endswith(str(3 * 4 * (16 + 4 + 2)))
     assert lines[-1].rstrip().endswith(str(network.n_parameters))
     assert "Network([Embedding, LSTM, GRU, Dense]" in repr(network)
+
+
+def test_layer_specs_build_recurrent_networks():
+    network = glassnet.build("gru:16:seq,rnn:8,dense:4", input_shape=(5, 3), n_out=2, seed=0)
+    kinds = [type(layer).__name__ for layer in network.layers]
+    assert kinds == ["GRU", "SimpleRNN", "Dense", "Dense"]
+    assert network.layers[0].return_sequences and not network.layers[1].return_sequences
+    assert glassnet.specs.spec_of(network) == "gru:16:seq,rnn:8,dense:4,dense:2"
+    many = glassnet.build("lstm:6:seq", input_shape=(7, 3), n_out=4)
+    assert many.output_shape == (7, 4)  # the output layer scores every step
+    with pytest.raises(ValueError, match=r"item 2 'lstm:4': a recurrent layer reads sequences"):
+        glassnet.build("lstm:8,lstm:4", input_shape=(5, 3), n_out=2)
+
+
+def test_the_states_plot_shows_the_input_and_each_recurrent_layer(tmp_path):
+    pytest.importorskip("matplotlib")
+    network = Network(
+        [LSTM(3, 70, return_sequences=True), GRU(70, 5), Dense(5, 2, "softmax")],
+        input_shape=(9, 3),
+        seed=0,
+    )
+    x = np.random.default_rng(0).normal(size=(9, 3))
+    figure = glassnet.plots.hidden_states(network, x, tmp_path / "states.png")
+    images = [ax.images[0].get_array() for ax in figure.axes if ax.images]
+    assert [image.shape for image in images] == [(3, 9), (64, 9), (5, 9)]  # at most 64 units
+    network.forward(x[None].astype(np.float32))
+    np.testing.assert_allclose(images[2], network.layers[1].hidden_states[0, 1:].T, rtol=1e-6)
+    assert (tmp_path / "states.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="this one has no recurrent layer"):
+        glassnet.plots.hidden_states(Network([Dense(2, 2)]), [0.0, 1.0])

@@ -325,17 +325,18 @@ def demo(out_dir: Path, print_every: int) -> None:
     "layer_spec",
     metavar="SPEC",
     help="Hidden layers as comma-separated items instead of --hidden, e.g. "
-    "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 (items: conv:FILTERS:KERNEL[:STRIDE"
-    "[:PADDING]], maxpool:SIZE, avgpool:SIZE, globalavgpool, dense:UNITS, dropout:RATE, "
-    "batchnorm, flatten).",
+    "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 or lstm:128 (items: conv:FILTERS:KERNEL"
+    "[:STRIDE[:PADDING]], maxpool:SIZE, avgpool:SIZE, globalavgpool, dense:UNITS, dropout:RATE, "
+    "batchnorm, flatten, rnn:UNITS[:seq], lstm:UNITS[:seq], gru:UNITS[:seq]).",
 )
 @click.option(
     "--input-shape",
     callback=_input_shape,
     metavar="C,H,W",
     help="Read each row's feature columns as an image of this shape, e.g. 1,28,28 for 784 "
-    "pixel columns (channels, height, width); the inputs are then scaled by one mean and "
-    "standard deviation over all pixels.",
+    "pixel columns (channels, height, width), or as a sequence (time, features), e.g. 28,28 "
+    "for a digit read row by row; the inputs are then scaled by one mean and standard "
+    "deviation over all values.",
 )
 @click.option(
     "--activation",
@@ -426,6 +427,8 @@ def train(
       glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
       glassnet train digits.csv --target label --input-shape 1,28,28 \\
           --layers conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 --out digits.safetensors
+      glassnet train digits.csv --target label --input-shape 28,28 --layers lstm:128 \\
+          --out rows.safetensors
     """
     # 1. the data, and what kind of target it has
     X, raw_target, where, feature_names, target_name = _training_data(
@@ -439,7 +442,7 @@ def train(
     spec = _layer_spec(hidden, layer_spec, dropout)
     if input_shape is not None and math.prod(input_shape) != X.shape[1]:
         raise click.BadParameter(
-            f"{'x'.join(map(str, input_shape))} = {math.prod(input_shape)} values per image, "
+            f"{'x'.join(map(str, input_shape))} = {math.prod(input_shape)} values per sample, "
             f"but the data has {X.shape[1]} feature columns",
             param_hint="'--input-shape'",
         )
@@ -735,7 +738,7 @@ def explain(model, values, target, as_json) -> None:
                     f"expected {network.n_out} number(s), got {target!r}", param_hint="'--target'"
                 )
     notes.append(f"Loss: {loss}")
-    trace = network.explain(x[0].astype(network.dtype), y, loss=loss)
+    trace = network.explain(values, y, loss=loss)  # explain applies the scaler itself
     if as_json:
         click.echo(json.dumps({"notes": notes, **trace.to_dict()}, indent=2))
         return
@@ -849,11 +852,13 @@ def inspect(model, as_json) -> None:
 @click.option(
     "--kind",
     "-k",
-    type=click.Choice(["loss", "boundary", "network", "gradients", "filters", "activations"]),
+    type=click.Choice(
+        ["loss", "boundary", "network", "gradients", "filters", "activations", "states"]
+    ),
     default="loss",
     show_default=True,
     help="loss curve, decision boundary (classifier), network diagram, gradient norms, "
-    "first-layer filters or feature maps (of a CNN).",
+    "first-layer filters or feature maps (of a CNN), hidden states over time (of an RNN).",
 )
 @click.option(
     "--data", type=_CSV, help="The points of a decision boundary, or the rows for --input."
@@ -863,8 +868,8 @@ def inspect(model, as_json) -> None:
     "row",
     type=click.IntRange(min=1),
     metavar="ROW",
-    help="--kind activations: draw the feature maps of this row of --data (1 is the first row "
-    "after the header).",
+    help="--kind activations or states: draw the feature maps or the hidden states for this "
+    "row of --data (1 is the first row after the header).",
 )
 @click.option(
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
@@ -890,15 +895,16 @@ def plot(model, kind, data, target, row, features, out) -> None:
       glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
       glassnet plot digits.safetensors --kind filters
       glassnet plot digits.safetensors --kind activations --data test.csv --input 7
+      glassnet plot rows.safetensors --kind states --data test.csv --input 7
     """
     if kind == "boundary" and data is None:
         raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
     if features and kind != "boundary":
         raise click.UsageError("--features chooses the inputs of --kind boundary")
-    if kind == "activations" and (data is None or row is None):
-        raise click.UsageError("--kind activations needs --data DATA.csv and --input ROW")
-    if row is not None and kind != "activations":
-        raise click.UsageError("--input ROW is for --kind activations")
+    if kind in ("activations", "states") and (data is None or row is None):
+        raise click.UsageError(f"--kind {kind} needs --data DATA.csv and --input ROW")
+    if row is not None and kind not in ("activations", "states"):
+        raise click.UsageError("--input ROW is for --kind activations and --kind states")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = _plots()
@@ -912,13 +918,14 @@ def plot(model, kind, data, target, row, features, out) -> None:
         plots.network_diagram(network, out)
     elif kind == "filters":
         plots.conv_filters(network, out)
-    elif kind == "activations":
+    elif kind in ("activations", "states"):
         X, _ = _model_inputs(network, data, target)
         if row > len(X):
             raise click.BadParameter(
                 f"{data} has {len(X)} rows, got row {row}", param_hint="'--input'"
             )
-        plots.feature_maps(network, X[row - 1], out)
+        draw = plots.feature_maps if kind == "activations" else plots.hidden_states
+        draw(network, X[row - 1], out)
     else:
         if network.classes is None or network.n_in < 2:
             raise Failure(

@@ -15,6 +15,7 @@ imported inside the functions, so ``import glassnet`` never pays for it.
   the tutorial's "gradient diffusion": layers far from the output may learn much more slowly.
 - ``conv_filters``: the kernels of a CNN's first convolution, as small images.
 - ``feature_maps``: what each convolution of a CNN sees in one sample, map by map.
+- ``hidden_states``: the states ``h_t`` of each recurrent layer over the steps of one sequence.
 """
 
 from __future__ import annotations
@@ -536,6 +537,59 @@ def feature_maps(network, x, path=None, *, max_maps: int = 32):
         shown = "" if count == len(maps) else f", first {count} of {len(maps)}"
         size = f"{maps.shape[1]}x{maps.shape[2]}"
         panel.suptitle(f"{title}: {len(maps)} channel(s) of {size}{shown}")
+    return _finish(figure, path)
+
+
+def hidden_states(network, x, path=None, *, max_units: int = 64):
+    """Draw one sequence and the states ``h_t`` of each recurrent layer over its steps; return
+    the Figure.
+
+    ``x`` is one raw sample (``network.input_shape`` ``(T, n_in)``, or its values in a row);
+    it is scaled as the network scales its inputs. The top panel shows the input, one column
+    per step (a digit read row by row shows as the digit turned on its side); below it each
+    recurrent layer's states, one row per unit (up to ``max_units``) and one column per step
+    ``t = 1..T``, red above zero and blue below, on the range ``[-1, 1]`` of tanh.
+    """
+    require_matplotlib()
+    from matplotlib.ticker import MaxNLocator
+
+    from glassnet.layers import Recurrent
+
+    if not any(isinstance(layer, Recurrent) for layer in network.layers):
+        raise ValueError("hidden_states draws recurrent networks; this one has no recurrent layer")
+    sample = np.asarray(x, dtype=np.float64).reshape(1, -1)
+    activation = network.prepare_inputs(sample, "x")
+    steps = activation[0].reshape(activation.shape[1], -1).T  # (features, T)
+    panels = [("the input, scaled (one column per step)", steps)]
+    for index, layer in enumerate(network.layers):
+        activation = layer.forward(activation)
+        if isinstance(layer, Recurrent):
+            states = layer.hidden_states[0, 1:].T  # (units, T)
+            shown = "" if len(states) <= max_units else f", first {max_units}"
+            title = (
+                f"layers[{index}] {type(layer).__name__}: h_t of its {len(states)} units{shown} "
+                f"over {states.shape[1]} steps"
+            )
+            panels.append((title, states[:max_units]))
+    heights = [max(1.2, min(4.0, 0.06 * len(values))) for _, values in panels]
+    figure = _new_figure(8.0, sum(heights) + 0.8 * len(panels))
+    axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for position, (ax, (title, values)) in enumerate(zip(axes, panels, strict=True)):
+        if position == 0:
+            image = ax.imshow(values, aspect="auto", cmap="gray", interpolation="nearest")
+            ax.set_ylabel("feature")
+        else:
+            image = ax.imshow(
+                values, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"
+            )
+            ax.set_ylabel("unit")
+        figure.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step t")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        n_steps = values.shape[1]
+        ticks = range(0, n_steps, max(1, n_steps // 10))
+        ax.set_xticks(list(ticks), [str(t + 1) for t in ticks])
     return _finish(figure, path)
 
 

@@ -13,7 +13,13 @@ fields and the shape of the samples its layer receives, and returns the layer:
 ``dropout:RATE``                            ``Dropout``
 ``batchnorm``                               ``BatchNorm``
 ``flatten``                                 ``Flatten``
+``rnn:UNITS[:seq]``                         ``SimpleRNN`` (tanh) over sequences ``(time, features)``
+``lstm:UNITS[:seq]``                        ``LSTM``
+``gru:UNITS[:seq]``                         ``GRU``
 =========================================  =====================================================
+
+A recurrent item outputs its last state; with ``:seq`` it outputs every step's state, for a
+recurrent layer stacked on it (``lstm:64:seq,lstm:64``) or a Dense layer applied at every step.
 
 Hidden layers take the spec's activation; ``build`` adds the output layer.
 """
@@ -24,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from glassnet.layers import (
+    GRU,
+    LSTM,
     AvgPool2D,
     BatchNorm,
     Conv2D,
@@ -33,6 +41,8 @@ from glassnet.layers import (
     GlobalAvgPool2D,
     Layer,
     MaxPool2D,
+    Recurrent,
+    SimpleRNN,
 )
 from glassnet.network import Network, check_input_shape
 
@@ -148,6 +158,34 @@ def _flatten(item: Item, context: Context) -> Layer:
     return Flatten()
 
 
+@item("rnn:UNITS[:seq]", range(1, 3))
+def _rnn(item: Item, context: Context) -> Layer:
+    return _recurrent(SimpleRNN, item, context)
+
+
+@item("lstm:UNITS[:seq]", range(1, 3))
+def _lstm(item: Item, context: Context) -> Layer:
+    return _recurrent(LSTM, item, context)
+
+
+@item("gru:UNITS[:seq]", range(1, 3))
+def _gru(item: Item, context: Context) -> Layer:
+    return _recurrent(GRU, item, context)
+
+
+def _recurrent(layer_type: type[Recurrent], item: Item, context: Context) -> Layer:
+    if len(context.shape) != 2:
+        raise ValueError(
+            f"a recurrent layer reads sequences of shape (time, features), but receives samples "
+            f"of shape {context.shape} (give --input-shape TIME,FEATURES, or ':seq' to the "
+            "recurrent layer before it)"
+        )
+    if len(item.fields) > 1 and item.fields[1] != "seq":
+        raise ValueError(f"the last field must be 'seq' or nothing, got {item.fields[1]!r}")
+    units = item.number(0, what="UNITS")
+    return layer_type(context.shape[1], units, return_sequences=len(item.fields) > 1)
+
+
 def parse(spec: str) -> list[Item]:
     """The items of ``spec``, each checked against its parser's number of fields."""
     if not isinstance(spec, str):
@@ -191,7 +229,7 @@ def build(
             ``activation``, and a ``Flatten`` goes before the first ``dense`` that receives
             images.
         input_shape: the shape of one sample: ``(channels, height, width)`` for images,
-            ``(n_features,)`` (or an int) for feature rows.
+            ``(time, features)`` for sequences, ``(n_features,)`` (or an int) for feature rows.
         n_out: units of an output ``Dense`` layer with the ``output`` activation, added after
             the spec's layers; None adds none (the spec's last layer is the output).
         seed, dtype: as for ``Network``.
@@ -250,6 +288,10 @@ def _pair_text(pair) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
+def _recurrent_text(name: str, layer: Recurrent) -> str:
+    return f"{name}:{layer.n_hidden}{':seq' if layer.return_sequences else ''}"
+
+
 #: How ``spec_of`` writes each kind of layer back as an item.
 _ITEM_TEXT = {
     Conv2D: _conv_text,
@@ -260,6 +302,9 @@ _ITEM_TEXT = {
     Dropout: lambda layer: f"dropout:{layer.rate:g}",
     BatchNorm: lambda layer: "batchnorm",
     Flatten: lambda layer: "flatten",
+    SimpleRNN: lambda layer: _recurrent_text("rnn", layer),
+    LSTM: lambda layer: _recurrent_text("lstm", layer),
+    GRU: lambda layer: _recurrent_text("gru", layer),
 }
 
 
