@@ -586,3 +586,66 @@ def test_the_states_plot_shows_the_input_and_each_recurrent_layer(tmp_path):
     assert (tmp_path / "states.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="this one has no recurrent layer"):
         glassnet.plots.hidden_states(Network([Dense(2, 2)]), [0.0, 1.0])
+
+
+def test_fit_takes_one_weight_per_position_for_padded_sequences():
+    rng = np.random.default_rng(4)
+    X, Y = _echo_task(rng, 24)
+    weights = np.ones(Y.shape)
+    X[:12, 4:] = 0  # the first half of the sentences are 4 tokens long
+    weights[:12, 4:] = 0
+    network = Network(
+        [
+            Embedding(5, 4, padding_id=0),
+            LSTM(4, 6, return_sequences=True, mask_value=0.0),
+            Dense(6, 5, "softmax"),
+        ],
+        input_shape=(6,),
+        seed=1,
+    )
+    expected, _ = network.loss_and_gradients(X, Y, loss="cross_entropy", sample_weight=weights)
+    history = network.fit(
+        X, Y, loss="cross_entropy", sample_weight=weights, epochs=1, batch_size=None,
+        learning_rate=0.1,
+    )  # fmt: skip
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-6)
+    changed = Y.copy()
+    changed[:12, 4:] = 3  # what padded positions are said to hold makes no difference
+    again, _ = network.loss_and_gradients(X, changed, loss="cross_entropy", sample_weight=weights)
+    before, _ = network.loss_and_gradients(X, Y, loss="cross_entropy", sample_weight=weights)
+    assert again == pytest.approx(before, rel=1e-6)
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def test_a_vocabulary_turns_sentences_into_padded_token_ids():
+    vocabulary = glassnet.preprocessing.Vocabulary().fit(["the cat sat", "The dog, the CAT!"])
+    # 0 pads, 1 is unknown, then the words by frequency (ties alphabetically)
+    assert vocabulary.words == ["<pad>", "<unknown>", "the", "cat", "dog", "sat"]
+    ids = vocabulary.encode(["the cat", "a dog sat on the mat"], length=4)
+    np.testing.assert_array_equal(ids, [[2, 3, 0, 0], [1, 4, 5, 1]])
+    assert vocabulary.encode(["dog", "the cat sat"]).shape == (2, 3)
+    assert vocabulary.decode(ids) == ["the cat", "<unknown> dog sat <unknown>"]
+    assert vocabulary.tokens("Don't stop!") == ["don't", "stop"]
+    with pytest.raises(TypeError, match="texts must be an iterable of strings, got a single"):
+        vocabulary.encode("the cat")
+    with pytest.raises(ValueError, match="length must be a positive integer, got 0"):
+        vocabulary.encode(["the"], length=0)
+    with pytest.raises(ValueError, match=r"ids must be token ids in \[0, 5\], got 0..6"):
+        vocabulary.decode([[0, 6]])
+
+
+def test_the_sentiment_sentences_are_balanced_and_their_words_are_known():
+    train, test = glassnet.datasets.sentiment(), glassnet.datasets.sentiment("test")
+    assert (len(train.texts), len(test.texts)) == (124, 58)
+    assert train.label_names == ("negative", "positive")
+    for split in (train, test):
+        assert 0.4 < split.y.mean() < 0.6
+    vocabulary = glassnet.preprocessing.Vocabulary().fit(train.texts)
+    assert not (vocabulary.encode(test.texts) == vocabulary.UNKNOWN).any()
+    assert not set(train.texts) & set(test.texts)
+    # negation decides: "not" sentences carry the opposite label of their adjective's
+    assert dict(zip(test.texts, test.y, strict=True))["the story was not dull"] == 1
+    with pytest.raises(ValueError, match="split must be one of 'train', 'test'; got 'all'"):
+        glassnet.datasets.sentiment("all")
