@@ -649,3 +649,14 @@ def test_the_sentiment_sentences_are_balanced_and_their_words_are_known():
     assert dict(zip(test.texts, test.y, strict=True))["the story was not dull"] == 1
     with pytest.raises(ValueError, match="split must be one of 'train', 'test'; got 'all'"):
         glassnet.datasets.sentiment("all")
+
+
+def test_prediction_runs_in_chunks_that_count_the_steps_a_layer_keeps():
+    network = Network([LSTM(8, 64), Dense(64, 3, "softmax")], input_shape=(40, 8), seed=0)
+    # per sample the layer keeps 40 steps of inputs, 4 gates and its states, not just h_T
+    assert network.layers[0].inference_values() == 64 + 40 * (9 + 4 * 64 + 5 * 64)
+    chunks = network.inference_chunks(1500)
+    assert len(chunks) > 1
+    X = np.random.default_rng(0).normal(size=(1500, 40, 8))
+    whole = network.predict_output(X)
+    np.testing.assert_array_equal(whole[chunks[1]], network.predict_output(X[chunks[1]]))

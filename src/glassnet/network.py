@@ -193,8 +193,9 @@ class Network:
 
     def inference_chunks(self, n_samples: int) -> list[slice]:
         """The slices of ``n_samples`` samples that inference takes one at a time: as many
-        samples as keep every layer's outputs within ``INFERENCE_VALUES`` values."""
-        values_per_sample = sum(size_of(layer.output_shape) for layer in self.layers)
+        samples as keep what every layer holds (its ``inference_values``) within
+        ``INFERENCE_VALUES`` values."""
+        values_per_sample = sum(layer.inference_values() for layer in self.layers)
         step = max(1, INFERENCE_VALUES // values_per_sample)
         return [slice(start, start + step) for start in range(0, max(n_samples, 1), step)]
 

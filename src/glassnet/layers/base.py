@@ -122,6 +122,12 @@ class Layer:
         """Number of values in this layer's parameters, children's included."""
         return sum(param.size for _, param, _ in self.named_parameters())
 
+    def inference_values(self) -> int:
+        """How many values per sample this layer holds during an inference forward pass: its
+        output, and any working arrays it keeps (``Network.inference_chunks`` sizes the chunks
+        of ``predict`` from it)."""
+        return size_of(self.output_shape)
+
     def get_config(self) -> dict:
         """Return a JSON-able dict from which ``glassnet.layers.from_config`` rebuilds it."""
         return {"type": type(self).__name__}

@@ -195,10 +195,16 @@ class Recurrent(Layer):
         if state is None:
             state = self._initial_state
         if state is not None and len(state[0]) != n_samples:
-            what = "the carried state" if state is self._carried else "initial_state"
+            if state is self._carried:
+                raise ValueError(
+                    f"{type(self).__name__}: the carried state has {len(state[0])} samples, the "
+                    f"batch has {n_samples}; a stateful layer needs the same batch size every "
+                    "batch"
+                )
             raise ValueError(
-                f"{type(self).__name__}: {what} has {len(state[0])} samples, the batch has "
-                f"{n_samples}; a stateful layer needs the same batch size every batch"
+                f"{type(self).__name__}: initial_state has {len(state[0])} samples, the batch "
+                f"has {n_samples} (predict runs in chunks of samples: call network.forward on "
+                "the prepared batch to start it from a state)"
             )
         return state
 
@@ -238,6 +244,14 @@ class Recurrent(Layer):
         if self.return_sequences:
             return h[1:].transpose(1, 0, 2)
         return h[n_steps] if training else h[n_steps].copy()
+
+    def inference_values(self) -> int:
+        """Per sample: every step's input and gates, and the states (``2 T n_hidden`` more for
+        LSTM's cells), besides the output."""
+        n_steps = self.input_shape[0]
+        per_step = self.n_in + 1 + len(self.gates) * self.n_hidden
+        per_step += (2 * len(self.state_names) + 1) * self.n_hidden
+        return super().inference_values() + n_steps * per_step
 
     def _input_bias(self) -> np.ndarray:
         """The bias added to the projected inputs: ``bx + bh`` (GRU: less bh's candidate part)."""
