@@ -360,6 +360,31 @@ def test_a_regression_target_trains_evaluates_and_predicts_numbers(tmp_path):
     float(rows[1])
 
 
+def test_whole_number_labels_beyond_int64_stay_apart(tmp_path):
+    # 1e20 and 2e20 are whole numbers that int64 cannot hold: converted, both wrapped around to
+    # the same label and the classifier learnt two classes instead of three.
+    rng = np.random.default_rng(0)
+    labels = ["0", "1e20", "2e20"]
+    rows = [
+        [f"{3 * k + rng.normal(0, 0.2):.3f}", f"{rng.normal(0, 0.2):.3f}", labels[k]]
+        for k in np.arange(60) % 3
+    ]
+    write_csv(tmp_path / "big.csv", ["x1", "x2", "y"], rows)
+    succeeded(
+        glassnet(
+            "train", "big.csv", "-t", "y", "-o", "big.st", "--epochs", "200", "--hidden", "8",
+            "--learning-rate", "0.05", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    summary = json.loads(succeeded(glassnet("inspect", "big.st", "--json", cwd=tmp_path)).stdout)
+    assert summary["classes"] == [0.0, 1e20, 2e20]
+    predicted = succeeded(glassnet("predict", "big.st", "big.csv", cwd=tmp_path)).stdout.split()
+    expected = ["0", "100000000000000000000", "200000000000000000000"]
+    assert predicted[0] == "prediction"
+    hits = zip(predicted[1:], np.arange(60) % 3, strict=True)
+    assert sum(p == expected[k] for p, k in hits) >= 57
+
+
 def test_explain_a_tutorial_shaped_network_spells_out_the_chain_rule(tmp_path):
     succeeded(
         glassnet(
@@ -517,6 +542,13 @@ def workspace(trained, tmp_path):
     arrays, metadata = safetensors.load(folder / "pets.safetensors")
     del metadata["feature_names"], metadata["target_name"]
     safetensors.save(tmp_path / "legacy.st", arrays, metadata)
+    # Crafted values: a history number no float holds, a target name that is no text.
+    metadata["history"] = json.dumps({"metrics": {"loss": [0.5, 10**400]}, "best_epoch": None})
+    safetensors.save(tmp_path / "history.st", arrays, metadata)
+    metadata["target_name"] = "XXXXXX"
+    safetensors.save(tmp_path / "surrogate.st", arrays, metadata)
+    crafted = (tmp_path / "surrogate.st").read_bytes().replace(b"XXXXXX", b"\\udc80")
+    (tmp_path / "surrogate.st").write_bytes(crafted)
     (tmp_path / "truncated.st").write_bytes(model[: len(model) // 2])
     (tmp_path / "corrupted.st").write_bytes(model[:8] + b"[" + model[9:])
     safetensors.save(tmp_path / "foreign.st", {"w": np.zeros(3, dtype=np.float32)})
@@ -548,6 +580,12 @@ def workspace(trained, tmp_path):
         [["a", "cat", "4"], ["b", "dog", "30"]],
     )
     write_people(tmp_path / "people.csv", ["name", "weight", "height", "gender"])
+    write_csv(  # a finite float64 that float32, the model's number type, cannot hold
+        tmp_path / "huge.csv",
+        ["weight", "ears", "species"],
+        [["4", "-1", "cat"], ["1e308", "1", "dog"], ["5", "-1", "cat"], ["29", "1", "dog"]],
+    )
+    (tmp_path / "nul.csv").write_bytes(b"weight,ears,species\n4,-1,a\x00\n30,1,a\n5,-1,b\n")
     write_csv(
         tmp_path / "numbers.csv",
         ["x1", "x2", "y"],
@@ -599,6 +637,19 @@ MISTAKES = [
             "holes.csv, line 3, column 'ears': expected a value", "out.st"),
     mistake("single class", ["train", "one.csv", "-t", "species", "-o", "out.st"], 1,
             "single class ('cat')", "out.st"),
+    mistake("a number too large for float32 to train on",
+            ["train", "huge.csv", "-t", "species", "-o", "out.st"], 1,
+            "huge.csv, line 3, column 'weight': 1e+308 does not fit float32", "out.st"),
+    mistake("a number too large for float32 to predict from",
+            ["predict", "model.st", "huge.csv", "-o", "p.csv"], 1,
+            "huge.csv, line 3, column 'weight': 1e+308 does not fit float32", "p.csv"),
+    mistake("a number too large for float32 to evaluate on", ["evaluate", "model.st", "huge.csv"],
+            1, "huge.csv, line 3, column 'weight': 1e+308 does not fit float32"),
+    mistake("an input too large for float32 to explain",
+            ["explain", "model.st", "--input", "1e39,0"], 1, "must hold values that fit float32"),
+    mistake("labels that differ only by a NUL character",
+            ["train", "nul.csv", "-t", "species", "-o", "out.st"], 1,
+            "column 'species' must not contain the NUL character, got 'a\\x00'", "out.st"),
     mistake("missing model file", ["inspect", "nope.st"], 1, "nope.st: no such file"),
     mistake("truncated model", ["evaluate", "truncated.st", "pets.csv", "-t", "species"], 1,
             "truncated.st: truncated"),
@@ -609,6 +660,16 @@ MISTAKES = [
             "foreign.st: not a glassnet model file", "n.png"),
     mistake("a CSV file as the model", ["inspect", "pets.csv"], 1,
             "pets.csv: not a safetensors file"),
+    mistake("a history number too large for a float", ["inspect", "history.st"], 1,
+            "history.st: metadata 'history' metric \"loss\" must be a list of numbers"),
+    mistake("a history number too large for a float to plot",
+            ["plot", "history.st", "-k", "loss", "-o", "l.png"], 1,
+            "history.st: metadata 'history' metric", "l.png"),
+    mistake("a lone surrogate in the target name", ["inspect", "surrogate.st"], 1,
+            "surrogate.st: corrupted header: string '\\udc80' holds a lone surrogate"),
+    mistake("a lone surrogate in the target name to predict with",
+            ["predict", "surrogate.st", "pets.csv", "-o", "p.csv"], 1,
+            "surrogate.st: corrupted header", "p.csv"),
     mistake("columns do not match an unnamed model",
             ["predict", "legacy.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
             "the model takes 2 feature columns, the file has 3", "p.csv"),

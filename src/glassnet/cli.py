@@ -36,12 +36,13 @@ from rich.table import Table
 import glassnet
 from glassnet import activations, datasets, losses, metrics, optimizers, specs
 from glassnet import io as model_io
+from glassnet._checks import MAX_EXACT_INTEGER
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
 from glassnet.demo import PRINT_EVERY
 from glassnet.layers import Dense, Dropout
 from glassnet.plots import label_text as _text
-from glassnet.preprocessing import LabelEncoder, one_hot
+from glassnet.preprocessing import LabelEncoder, check_labels, one_hot
 from glassnet.training import TrainingDiverged, evaluate
 
 #: Exit statuses: a data or model problem, a command-line mistake, Ctrl-C (128 + SIGINT).
@@ -432,7 +433,7 @@ def train(
     """
     # 1. the data, and what kind of target it has
     X, raw_target, where, feature_names, target_name = _training_data(
-        data, target, dataset, ignore, seed
+        data, target, dataset, ignore, seed, dtype
     )
     y, classes = _labels_or_values(raw_target, where)
 
@@ -1009,11 +1010,11 @@ class _Progress(Callback):
 
 
 def _training_data(
-    data, target, dataset, ignore, seed
+    data, target, dataset, ignore, seed, dtype
 ) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], str]:
     """``(X, raw target, where, feature names, target name)`` from a CSV file, less the
     ``ignore`` columns, or a built-in dataset; ``where`` names the target's source for
-    messages."""
+    messages. CSV numbers must fit ``dtype``, the network's."""
     if dataset is not None and (data is not None or target is not None):
         raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and data is None:
@@ -1027,7 +1028,7 @@ def _training_data(
     if dataset is None:
         columns = _columns_without(data, target, ignore) if ignore else None
         try:
-            table = datasets.read_csv(data, target, columns)
+            table = datasets.read_csv(data, target, columns, dtype=dtype)
         except datasets.TextCellError as error:
             raise Failure(f"{error} (leave a column out with --ignore NAME)") from None
         where = f"{data}, column {target!r}"
@@ -1067,15 +1068,16 @@ def _labels_or_values(raw, where: str) -> tuple[np.ndarray, np.ndarray | None]:
     classification target, or float values and None for a regression target.
 
     Text is always labels; numbers are labels when they are at most ``MAX_CLASSES`` distinct
-    integers (stored as int64, so the model answers ``1`` rather than ``1.0``).
+    integers (stored as int64, so the model answers ``1`` rather than ``1.0``; whole numbers
+    beyond 2**53, which int64 could wrap and float64 does not tell apart, stay floats).
     """
     raw = np.asarray(raw)
     if raw.dtype.kind in "OU":
-        y = raw.astype(str)
+        y = check_labels(raw, where)
     elif raw.dtype.kind in "iub" or (
         np.all(raw == np.round(raw)) and len(np.unique(raw)) <= MAX_CLASSES
     ):
-        y = raw.astype(np.int64)
+        y = raw.astype(np.int64) if np.abs(raw).max() <= MAX_EXACT_INTEGER else raw
     else:
         return raw.astype(np.float64), None
     classes = np.unique(y)
@@ -1193,7 +1195,7 @@ def _model_inputs(network, data, target: str | None = None):
         )
     if target is None and network.target_name in header:
         target = network.target_name
-    table = datasets.read_csv(data, target, columns=names)
+    table = datasets.read_csv(data, target, columns=names, dtype=network.dtype)
     return table.features, table
 
 
@@ -1206,7 +1208,7 @@ def _inputs_by_position(network, data, header: list[str], target: str | None):
             "target column out with --target COLUMN)"
         )
     try:
-        table = datasets.read_csv(data, target)
+        table = datasets.read_csv(data, target, dtype=network.dtype)
     except ValueError as error:
         raise Failure(f"{error}{hint}") from None
     n_columns = table.features.shape[1]
@@ -1222,7 +1224,7 @@ def _labels_for_model(network, raw, where: str) -> np.ndarray:
     """The target column in the model's labels; a label the model does not know raises."""
     classes = network.classes
     if classes.dtype.kind == "U":
-        labels = np.array([_text(value) for value in np.asarray(raw).tolist()])
+        labels = check_labels([_text(value) for value in np.asarray(raw).tolist()], where)
     else:
         labels = np.asarray(raw)
     known = set(classes.tolist())

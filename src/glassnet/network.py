@@ -217,9 +217,10 @@ class Network:
         """Return ``X`` as a finite ``(n_samples, *input_shape)`` array of the network's dtype.
 
         Rows of flattened values ``(n_samples, n_in)``, as a CSV file holds them, are reshaped
-        to ``input_shape``.
+        to ``input_shape``. A value beyond the dtype's range raises rather than becoming an
+        infinity.
         """
-        X = numeric_array(X, name)
+        X = numeric_array(X, name, dtype=self.dtype)
         if X.ndim >= 2 and X.shape[1:] == self.input_shape:
             return np.asarray(X, dtype=self.dtype)
         if X.ndim == 2 and X.shape[1] == self.n_in:
@@ -362,7 +363,7 @@ class Network:
         holds the targets of every position: ``(n_samples, time, n_out)``, or class indices
         ``(n_samples, time)`` for cross-entropy.
         """
-        Y = numeric_array(Y, "Y")
+        Y = numeric_array(Y, "Y", dtype=self.dtype)
         if len(Y) != n_samples:
             raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
         loss = losses.get(loss)
@@ -450,7 +451,7 @@ class Network:
             )
         checked = {}
         for name, param in expected.items():
-            value = numeric_array(weights[name], name)
+            value = numeric_array(weights[name], name, dtype=param.dtype)
             if value.shape != param.shape:
                 raise ValueError(f"{name} must have shape {param.shape}, got {value.shape}")
             checked[name] = value
@@ -529,16 +530,16 @@ def _shape_text(shape) -> str:
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """Return per-sample weights ``(n_samples,)`` (or per position) as non-negative finite
     numbers of ``dtype`` with a positive sum, or raise naming ``sample_weight``."""
-    weights = numeric_array(sample_weight, "sample_weight")
+    weights = numeric_array(sample_weight, "sample_weight", dtype=dtype)
     if len(weights) != n_samples:
         raise ValueError(
             f"sample_weight must have {n_samples} entries, one per sample, got {len(weights)}"
         )
-    if weights.dtype.kind == "c" or np.any(weights < 0):
+    if np.any(weights < 0):
         raise ValueError("sample_weight must hold non-negative real numbers")
     if not np.add.reduce(weights, axis=None) > 0:
         raise ValueError("sample_weight must not be all zero")
-    return np.asarray(weights, dtype=dtype)
+    return weights
 
 
 def class_indices(output: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.metrics import r2_from_sums, total_sum_of_squares
 from glassnet.network import check_sample_weight, class_indices
 from glassnet.ops import gather_rows
-from glassnet.preprocessing import LabelEncoder, Standardizer
+from glassnet.preprocessing import LabelEncoder, Standardizer, label_array
 
 
 class TrainingDiverged(ArithmeticError):
@@ -368,7 +368,7 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
     Labels are one per sample ``(n_samples,)``, or one per output position of a sequence
     output ``(n_samples, T)``; both are encoded with one set of ``network.classes``.
     """
-    Y = np.asarray(Y)
+    Y = label_array(Y)
     positions = network.output_shape[:-1]
     is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
         Y.ndim == 1
@@ -393,7 +393,8 @@ def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
                     f"give the last layer {n_classes} units"
                 )
             network.classes = encoder.classes
-        Y = LabelEncoder(network.classes).transform(Y.reshape(-1)).reshape(Y.shape)
+        encoded = LabelEncoder(network.classes).transform(Y.reshape(-1))
+        Y = encoded.reshape(Y.shape) if positions else encoded
     return network.check_targets(Y, loss, n_samples)
 
 

@@ -150,7 +150,8 @@ class Dense(Layer):
         return self._preset.get(key)
 
     def _set(self, key, value, shape):
-        value = numeric_array(value, key)
+        param = self.params.get(key)
+        value = numeric_array(value, key, dtype=np.float64 if param is None else param.dtype)
         if value.shape != shape:
             raise ValueError(f"{key} must have shape {shape}, got {value.shape}")
         if key in self.params:
