@@ -28,6 +28,17 @@ def bars_rows(n_rows, seed, scale):
     ]
 
 
+def train_cnn(folder, data, out, *options):
+    """Train the CNN of ``SPEC`` on the bar images of ``data`` with the command."""
+    return glassnet(
+        *("train", data, "--target", "shape", "--input-shape", "1,8,8", "--layers", SPEC),
+        *("--optimizer", "adam", "--learning-rate", "0.01", "--epochs", "8", "--seed", "0"),
+        *options,
+        *("--out", out),
+        cwd=folder,
+    )
+
+
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
     """``bars.csv`` (0-255 pixels), ``bars01.csv`` (the same images in 0-1) and a CNN
@@ -36,29 +47,7 @@ def images(tmp_path_factory):
     header = [f"pixel{i}" for i in range(64)] + ["shape"]
     write_csv(folder / "bars.csv", header, bars_rows(240, 0, 255))
     write_csv(folder / "bars01.csv", header, bars_rows(240, 0, 1))
-    succeeded(
-        glassnet(
-            "train",
-            "bars.csv",
-            "--target",
-            "shape",
-            "--input-shape",
-            "1,8,8",
-            "--layers",
-            SPEC,
-            "--optimizer",
-            "adam",
-            "--learning-rate",
-            "0.01",
-            "--epochs",
-            "8",
-            "--seed",
-            "0",
-            "--out",
-            "bars.st",
-            cwd=folder,
-        )
-    )
+    succeeded(train_cnn(folder, "bars.csv", "bars.st"))
     return folder
 
 
@@ -87,30 +76,7 @@ def test_train_builds_the_cnn_of_the_spec_and_inspect_shows_its_layers(images):
 @pytest.mark.parametrize("data", ["bars.csv", "bars01.csv"])
 def test_pixels_in_0_255_or_0_1_train_alike(images, data):
     out = f"{data}.st"
-    succeeded(
-        glassnet(
-            "train",
-            data,
-            "--target",
-            "shape",
-            "--input-shape",
-            "1,8,8",
-            "--layers",
-            SPEC,
-            "--optimizer",
-            "adam",
-            "--learning-rate",
-            "0.01",
-            "--epochs",
-            "8",
-            "--seed",
-            "0",
-            "--quiet",
-            "--out",
-            out,
-            cwd=images,
-        )
-    )
+    succeeded(train_cnn(images, data, out, "--quiet"))
     result = json.loads(succeeded(glassnet("evaluate", out, data, "--json", cwd=images)).stdout)
     assert result["accuracy"] > 0.95
 

@@ -11,7 +11,12 @@ from glassnet.layers.image import ImageLayer, Window, config_pair, image_shape, 
 class _Pool2D(ImageLayer):
     """A ``size`` window moved by ``stride`` (default ``size``) over each channel of an NCHW
     batch, without padding; the output has ``(H - kh) // s_h + 1`` rows (the last rows and
-    columns that no window reaches are left out, as PyTorch does)."""
+    columns that no window reaches are left out, as PyTorch does).
+
+    Args:
+        size: ``k`` or ``(kh, kw)``, the window (default 2).
+        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
+    """
 
     def __init__(self, size=2, stride=None):
         super().__init__()
@@ -61,10 +66,6 @@ class MaxPool2D(_Pool2D):
     compactly: a byte per output (its offset in the window), or for the common 2x2 window with
     stride 2 three booleans per output that answer "right beats left" in the top and bottom
     rows and "bottom beats top", which backward turns into the four routes with four products.
-
-    Args:
-        size: ``k`` or ``(kh, kw)``, the window (default 2).
-        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
     """
 
     def forward(self, x, training=False):
@@ -137,10 +138,6 @@ class MaxPool2D(_Pool2D):
 class AvgPool2D(_Pool2D):
     """Average pooling: ``y[c, p, q] = 1/(kh kw) sum_{i, j} x[c, s_h p + i, s_w q + j]``;
     backward gives every pixel of a window ``dJ/dy / (kh kw)``.
-
-    Args:
-        size: ``k`` or ``(kh, kw)``, the window (default 2).
-        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
     """
 
     def forward(self, x, training=False):
