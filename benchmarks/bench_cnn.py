@@ -265,7 +265,9 @@ def in_fresh_process(task: str, threads: str, *args) -> dict:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = "1"
     command = [sys.executable, __file__, "--task", task, "--threads", threads, *map(str, args)]
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    output = subprocess.run(command, env=env, capture_output=True, text=True)
+    if output.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{output.stderr}")
     return json.loads(output.stdout)
 
 
@@ -278,7 +280,7 @@ def report(speeds: list[dict], memories: dict, n_samples: int) -> str:
         f"CPU: {cpu_model()}, {os.cpu_count()} cores; numpy {np.__version__}, "
         f"glassnet {glassnet.__version__}",
         "",
-        f"{'threads':<9}{'':<22}{'glassnet':>10}{'torch':>10}{'ratio':>8}  goal",
+        f"{'threads':<15}{'':<22}{'glassnet':>10}{'torch':>10}{'ratio':>8}  goal",
     ]
     for result in speeds:
         threads = f"{result['threads']} ({result['glassnet_threads']}/{result['torch_threads']})"
@@ -286,22 +288,22 @@ def report(speeds: list[dict], memories: dict, n_samples: int) -> str:
         spread = {k: max(v) / min(v) for k, v in result["epoch_seconds"].items()}
         infer = {k: 10_000 / statistics.median(v) for k, v in result["inference_seconds"].items()}
         lines.append(
-            f"{threads:<9}{'epoch (s)':<22}{train['glassnet']:>10.3f}{train['torch']:>10.3f}"
+            f"{threads:<15}{'epoch (s)':<22}{train['glassnet']:>10.3f}{train['torch']:>10.3f}"
             f"{train['glassnet'] / train['torch']:>8.2f}  <= {GOAL_TRAINING}"
         )
         lines.append(
-            f"{'':<9}{'inference (images/s)':<22}{infer['glassnet']:>10,.0f}"
+            f"{'':<15}{'inference (images/s)':<22}{infer['glassnet']:>10,.0f}"
             f"{infer['torch']:>10,.0f}{infer['glassnet'] / infer['torch']:>8.2f}  "
             f">= {GOAL_INFERENCE}"
         )
         lines.append(
-            f"{'':<9}{'':<22}epochs timed {len(result['epoch_seconds']['glassnet'])} each; "
+            f"{'':<15}{'':<22}epochs timed {len(result['epoch_seconds']['glassnet'])} each; "
             f"slowest/fastest glassnet {spread['glassnet']:.2f}, torch {spread['torch']:.2f}; "
             f"load average {result['load_before']:.1f} -> {result['load_after']:.1f}"
         )
         final = {k: v[-1] for k, v in result["losses"].items()}
         lines.append(
-            f"{'':<9}{'':<22}last epoch's loss glassnet {final['glassnet']:.4f}, "
+            f"{'':<15}{'':<22}last epoch's loss glassnet {final['glassnet']:.4f}, "
             f"torch {final['torch']:.4f} (the same work)"
         )
     lines.append("")
