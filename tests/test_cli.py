@@ -244,6 +244,21 @@ def test_plot_writes_a_png_of_each_kind(trained, kind):
     assert_png(out)
 
 
+def test_plot_draws_the_boundary_of_a_model_with_more_inputs_over_two_chosen_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        [f"{a:.3f}", f"{b:.3f}", f"{c:.3f}", "big" if a + c > 0 else "small"]
+        for a, b, c in rng.normal(size=(60, 3))
+    ]
+    write_csv(tmp_path / "three.csv", ["a", "b", "c", "size"], rows)
+    train = ["train", "three.csv", "-t", "size", "-o", "three.st", "--epochs", "5", "--quiet"]
+    succeeded(glassnet(*train, cwd=tmp_path))
+    plot = ["plot", "three.st", "-k", "boundary", "--data", "three.csv", "--features", "c,a"]
+    result = succeeded(glassnet(*plot, "-o", "b.png", cwd=tmp_path))
+    assert "Saved the boundary plot to b.png" in result.stdout
+    assert_png(tmp_path / "b.png")
+
+
 def write_people(path, header) -> None:
     """The tutorial's four people (name, weight, height, gender) with the columns ``header``."""
     columns = ("name", "weight", "height", "gender")
@@ -345,6 +360,31 @@ def test_a_regression_target_trains_evaluates_and_predicts_numbers(tmp_path):
     float(rows[1])
 
 
+def test_whole_number_labels_beyond_int64_stay_apart(tmp_path):
+    # 1e20 and 2e20 are whole numbers that int64 cannot hold: converted, both wrapped around to
+    # the same label and the classifier learnt two classes instead of three.
+    rng = np.random.default_rng(0)
+    labels = ["0", "1e20", "2e20"]
+    rows = [
+        [f"{3 * k + rng.normal(0, 0.2):.3f}", f"{rng.normal(0, 0.2):.3f}", labels[k]]
+        for k in np.arange(60) % 3
+    ]
+    write_csv(tmp_path / "big.csv", ["x1", "x2", "y"], rows)
+    succeeded(
+        glassnet(
+            "train", "big.csv", "-t", "y", "-o", "big.st", "--epochs", "200", "--hidden", "8",
+            "--learning-rate", "0.05", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    summary = json.loads(succeeded(glassnet("inspect", "big.st", "--json", cwd=tmp_path)).stdout)
+    assert summary["classes"] == [0.0, 1e20, 2e20]
+    predicted = succeeded(glassnet("predict", "big.st", "big.csv", cwd=tmp_path)).stdout.split()
+    expected = ["0", "100000000000000000000", "200000000000000000000"]
+    assert predicted[0] == "prediction"
+    hits = zip(predicted[1:], np.arange(60) % 3, strict=True)
+    assert sum(p == expected[k] for p, k in hits) >= 57
+
+
 def test_explain_a_tutorial_shaped_network_spells_out_the_chain_rule(tmp_path):
     succeeded(
         glassnet(
@@ -393,14 +433,16 @@ def test_a_classifier_trained_with_mse_is_evaluated_and_explained_with_mse(tmp_p
     assert "Loss: mse" in text
 
 
-def test_demo_prints_the_tutorial_and_draws_its_loss_curve(tmp_path):
-    result = succeeded(glassnet("demo", "--out-dir", tmp_path, cwd=tmp_path))
+def test_demo_prints_the_tutorial_and_says_where_its_loss_curve_is(tmp_path):
+    (tmp_path / "pictures").mkdir()
+    result = succeeded(glassnet("demo", "--out-dir", "pictures", cwd=tmp_path))
     text = result.stdout
     for expected in ["0.999", "0.7216", "0.5", "0.0214", "Epoch 0 loss", "Emily", "Frank"]:
         assert expected in text, expected
-    assert "Epoch 990 loss" in text  # the loss every 10 epochs
-    assert_png(tmp_path / "glassnet-demo-loss.png")
-    assert "glassnet-demo-loss.png" in text
+    assert "Epoch 900 loss" in text and "Epoch 990 loss" not in text  # every 100 epochs
+    picture = (tmp_path / "pictures" / "glassnet-demo-loss.png").resolve()
+    assert_png(picture)
+    assert text.rstrip().endswith(f"to {picture}")  # the full path, wherever it was run
 
 
 def test_without_matplotlib_training_still_saves_the_model_and_says_why_no_plot(tmp_path):
@@ -500,6 +542,13 @@ def workspace(trained, tmp_path):
     arrays, metadata = safetensors.load(folder / "pets.safetensors")
     del metadata["feature_names"], metadata["target_name"]
     safetensors.save(tmp_path / "legacy.st", arrays, metadata)
+    # Crafted values: a history number no float holds, a target name that is no text.
+    metadata["history"] = json.dumps({"metrics": {"loss": [0.5, 10**400]}, "best_epoch": None})
+    safetensors.save(tmp_path / "history.st", arrays, metadata)
+    metadata["target_name"] = "XXXXXX"
+    safetensors.save(tmp_path / "surrogate.st", arrays, metadata)
+    crafted = (tmp_path / "surrogate.st").read_bytes().replace(b"XXXXXX", b"\\udc80")
+    (tmp_path / "surrogate.st").write_bytes(crafted)
     (tmp_path / "truncated.st").write_bytes(model[: len(model) // 2])
     (tmp_path / "corrupted.st").write_bytes(model[:8] + b"[" + model[9:])
     safetensors.save(tmp_path / "foreign.st", {"w": np.zeros(3, dtype=np.float32)})
@@ -531,6 +580,12 @@ def workspace(trained, tmp_path):
         [["a", "cat", "4"], ["b", "dog", "30"]],
     )
     write_people(tmp_path / "people.csv", ["name", "weight", "height", "gender"])
+    write_csv(  # a finite float64 that float32, the model's number type, cannot hold
+        tmp_path / "huge.csv",
+        ["weight", "ears", "species"],
+        [["4", "-1", "cat"], ["1e308", "1", "dog"], ["5", "-1", "cat"], ["29", "1", "dog"]],
+    )
+    (tmp_path / "nul.csv").write_bytes(b"weight,ears,species\n4,-1,a\x00\n30,1,a\n5,-1,b\n")
     write_csv(
         tmp_path / "numbers.csv",
         ["x1", "x2", "y"],
@@ -582,6 +637,19 @@ MISTAKES = [
             "holes.csv, line 3, column 'ears': expected a value", "out.st"),
     mistake("single class", ["train", "one.csv", "-t", "species", "-o", "out.st"], 1,
             "single class ('cat')", "out.st"),
+    mistake("a number too large for float32 to train on",
+            ["train", "huge.csv", "-t", "species", "-o", "out.st"], 1,
+            "huge.csv, line 3, column 'weight': 1e+308 does not fit float32", "out.st"),
+    mistake("a number too large for float32 to predict from",
+            ["predict", "model.st", "huge.csv", "-o", "p.csv"], 1,
+            "huge.csv, line 3, column 'weight': 1e+308 does not fit float32", "p.csv"),
+    mistake("a number too large for float32 to evaluate on", ["evaluate", "model.st", "huge.csv"],
+            1, "huge.csv, line 3, column 'weight': 1e+308 does not fit float32"),
+    mistake("an input too large for float32 to explain",
+            ["explain", "model.st", "--input", "1e39,0"], 1, "must hold values that fit float32"),
+    mistake("labels that differ only by a NUL character",
+            ["train", "nul.csv", "-t", "species", "-o", "out.st"], 1,
+            "column 'species' must not contain the NUL character, got 'a\\x00'", "out.st"),
     mistake("missing model file", ["inspect", "nope.st"], 1, "nope.st: no such file"),
     mistake("truncated model", ["evaluate", "truncated.st", "pets.csv", "-t", "species"], 1,
             "truncated.st: truncated"),
@@ -592,6 +660,16 @@ MISTAKES = [
             "foreign.st: not a glassnet model file", "n.png"),
     mistake("a CSV file as the model", ["inspect", "pets.csv"], 1,
             "pets.csv: not a safetensors file"),
+    mistake("a history number too large for a float", ["inspect", "history.st"], 1,
+            "history.st: metadata 'history' metric \"loss\" must be a list of numbers"),
+    mistake("a history number too large for a float to plot",
+            ["plot", "history.st", "-k", "loss", "-o", "l.png"], 1,
+            "history.st: metadata 'history' metric", "l.png"),
+    mistake("a lone surrogate in the target name", ["inspect", "surrogate.st"], 1,
+            "surrogate.st: corrupted header: string '\\udc80' holds a lone surrogate"),
+    mistake("a lone surrogate in the target name to predict with",
+            ["predict", "surrogate.st", "pets.csv", "-o", "p.csv"], 1,
+            "surrogate.st: corrupted header", "p.csv"),
     mistake("columns do not match an unnamed model",
             ["predict", "legacy.st", "wide.csv", "-t", "species", "-o", "p.csv"], 1,
             "the model takes 2 feature columns, the file has 3", "p.csv"),
@@ -606,6 +684,13 @@ MISTAKES = [
     mistake("a feature column missing for a boundary plot",
             ["plot", "model.st", "-k", "boundary", "--data", "no-ears.csv", "-o", "b.png"], 1,
             "no-ears.csv: missing feature column 'ears'", "b.png"),
+    mistake("an unknown feature for a boundary plot",
+            ["plot", "model.st", "-k", "boundary", "--data", "pets.csv", "--features",
+             "weight,tail", "-o", "b.png"], 1,
+            "unknown feature 'tail'; the inputs are: weight, ears", "b.png"),
+    mistake("features for a plot that is not a boundary",
+            ["plot", "model.st", "-k", "network", "--features", "weight,ears", "-o", "n.png"], 2,
+            "--features chooses the inputs of --kind boundary", "n.png"),
     mistake("no target for an unnamed model", ["evaluate", "legacy.st", "pets.csv"], 2,
             "--target COLUMN is required: legacy.st does not record the column it predicts"),
     mistake("a label the model does not know",

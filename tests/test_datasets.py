@@ -3,6 +3,7 @@
 import gzip
 import re
 import struct
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -362,6 +363,14 @@ def test_dataset_converts_and_validates_its_fields():
         Dataset(X=[[1, 2]], y=[0], feature_names="ab", target_name="t", task="classification")
 
 
+@pytest.mark.parametrize("label", [1e20, 2.0**53 + 2, np.iinfo(np.uint64).max])
+def test_dataset_refuses_class_labels_that_int64_would_wrap(label):
+    # Converted unchecked, 1e20 became -9223372036854775808 and another class's label.
+    y = np.array([0, label], dtype=np.uint64 if isinstance(label, np.integer) else np.float64)
+    with pytest.raises(ValueError, match=r"y must hold class labels 0, 1, 2, .* at index 1"):
+        Dataset(X=[[1], [2]], y=y, feature_names=("a",), target_name="t", task="classification")
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 
 
@@ -510,6 +519,35 @@ def test_read_csv_non_finite_numbers_name_line_and_column(tmp_path, cell, column
         ),
     ):
         read_csv(path, target="y")
+
+
+@pytest.mark.parametrize("cell", ["1e39", "-3.5e38", "1e308"])
+@pytest.mark.parametrize("column", ["a", "c", "y"])
+def test_read_csv_numbers_beyond_the_dtype_name_line_and_column(tmp_path, cell, column):
+    cells = {"a": "1", "b": "2", "c": "3", "y": "4"} | {column: cell}
+    rows = "\n".join(["a,y,b,c", "0,0,0,0", "", ",".join(cells[name] for name in "aybc")])
+    path = write(tmp_path, rows + "\n")
+    value = repr(float(cell))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            f"{path}, line 4, column '{column}': {value} does not fit float32 (at most "
+            "3.4028235e+38 in magnitude)"
+        ),
+    ):
+        read_csv(path, target="y", columns=["c", "a", "b"], dtype="float32")
+    # float64 holds them, and reading in float64 is the default
+    table = read_csv(path, target="y", columns=["c", "a", "b"])
+    assert float(cell) in table.features.tolist()[1] + table.target.tolist()
+
+
+def test_read_csv_keeps_the_largest_float32_and_refuses_bad_dtypes(tmp_path):
+    largest = float(np.finfo(np.float32).max)
+    path = write(tmp_path, f"a,y\n{largest!r},{-largest!r}\n")
+    table = read_csv(path, target="y", dtype="float32")
+    assert table.features.tolist() == [[largest]] and table.target.tolist() == [-largest]
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got 'int8'"):
+        read_csv(path, target="y", dtype="int8")
 
 
 def test_read_csv_duplicate_column_names(tmp_path):
@@ -733,6 +771,95 @@ def test_read_idx_corrupt_gzip(tmp_path):
         read_idx(path)
 
 
+def idx_header(code: int, shape) -> bytes:
+    return bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def peak_memory(function, *args):
+    """``(result or the exception raised, peak bytes traced while calling function(*args))``."""
+    tracemalloc.start()
+    try:
+        try:
+            result = function(*args)
+        except ValueError as error:
+            result = error
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_gzip_bomb_after_a_small_header_is_not_decompressed(tmp_path):
+    # 784 declared bytes, then 40 MB of zeros that compress to about 40 KB: reading stops one
+    # byte past the declared size instead of decompressing everything first.
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(idx_header(0x08, (1, 28, 28)) + bytes(784))
+        for _ in range(40):
+            handle.write(bytes(1 << 20))
+    error, peak = peak_memory(read_idx, path)
+    assert "trailing bytes after IDX data; expected 784 bytes" in str(error)
+    assert peak < 50 * path.stat().st_size + (2 << 20), peak
+
+
+def test_a_header_declaring_more_than_gzip_can_hold_is_refused_before_decompressing(tmp_path):
+    path = tmp_path / "liar.gz"
+    path.write_bytes(gzip.compress(idx_header(0x08, (60000, 784, 784)) + bytes(100)))
+    error, peak = peak_memory(read_idx, path)
+    assert "the header declares more data than the file can hold" in str(error)
+    assert peak < 1 << 20, peak
+
+
+def test_a_header_declaring_more_than_a_35_kb_gzip_holds_costs_what_the_file_holds(tmp_path):
+    # 30 MB declared, under gzip's 1032-fold limit for a 35 KB file, but only 35 KB there: the
+    # reader finds out piece by piece, without allocating the declared size.
+    noise = np.random.default_rng(0).integers(0, 256, 35_000, dtype=np.uint8).tobytes()
+    path = tmp_path / "short.gz"
+    path.write_bytes(gzip.compress(idx_header(0x08, (1, 5000, 6000)) + noise))
+    assert path.stat().st_size < 36_000
+    error, peak = peak_memory(read_idx, path)
+    assert str(error).endswith(
+        "truncated IDX data; expected 30000000 bytes of uint8 for shape (1, 5000, 6000), "
+        f"got {len(noise)}"
+    )
+    assert peak < 50 * path.stat().st_size + (1 << 20), peak
+
+
+def test_a_plain_file_whose_header_does_not_match_its_size_is_refused_unread(tmp_path):
+    path = tmp_path / "liar"
+    path.write_bytes(idx_header(0x0E, (2**31, 2**31, 255)) + bytes(16))
+    error, peak = peak_memory(read_idx, path)
+    assert f"truncated IDX data; expected {8 * 2**62 * 255} bytes of float64" in str(error)
+    assert "got 16" in str(error)
+    assert peak < 1 << 20, peak
+
+
+def test_load_mnist_makes_no_string_per_pixel(tmp_path):
+    # Two large all-black images compress to a few kilobytes; naming each of their four million
+    # pixels with a string of its own cost about 300 MB.
+    images = np.zeros((2, 2000, 2000), dtype=np.uint8)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", images, 0x08, compress=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([3, 7], dtype=np.uint8), 0x08)
+    data, peak = peak_memory(load_mnist, tmp_path)
+    assert data.X.shape == (2, 4_000_000)
+    # what the pixels really are: one byte each read, eight as float64
+    assert peak < 10 * images.nbytes + (8 << 20), peak
+    names = data.feature_names
+    assert len(names) == 4_000_000
+    assert names[0] == "pixel_0_0" and names[2001] == "pixel_1_1" and names[-1] == "pixel_1999_1999"
+    assert names[1:3] == ("pixel_0_1", "pixel_0_2")
+    with pytest.raises(IndexError):
+        names[4_000_000]
+
+
+def test_pixel_names_read_like_the_tuple_they_stand_for():
+    names = datasets.PixelNames(2, 3)
+    expected = ("pixel_0_0", "pixel_0_1", "pixel_0_2", "pixel_1_0", "pixel_1_1", "pixel_1_2")
+    assert tuple(names) == expected and names == expected and names == list(expected)
+    assert names == datasets.PixelNames(2, 3) and names != datasets.PixelNames(3, 2)
+    assert "pixel_1_2" in names and names.index("pixel_1_0") == 3
+    assert names[::-2] == expected[::-2]
+
+
 # --- MNIST ---------------------------------------------------------------------------------------
 
 
@@ -834,9 +961,11 @@ def test_module_imports_nothing_above_numpy():
     }
     assert imports <= {
         "__future__",
+        "collections.abc",
         "csv",
         "gzip",
         "math",
+        "operator",
         "os",
         "struct",
         "zlib",

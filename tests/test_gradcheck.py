@@ -1,5 +1,7 @@
 """Backprop against central finite differences on random networks, in float64."""
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -70,11 +72,12 @@ def test_random_networks_match_finite_differences(problem):
     assert len(result.layer_errors()) == len(layers)
 
 
-def test_a_wrong_gradient_is_caught():
-    class WrongTanh(activations.Tanh):
-        def derivative(self, z, a):
-            return 1 - a  # should be 1 - a^2
+class WrongTanh(activations.Tanh):
+    def derivative(self, z, a):
+        return 1 - a  # should be 1 - a^2
 
+
+def test_a_wrong_gradient_is_caught():
     rng = np.random.default_rng(0)
     network = glassnet.Network(
         [glassnet.Dense(3, 4, WrongTanh()), glassnet.Dense(4, 2, "identity")], dtype="float64"
@@ -112,3 +115,43 @@ def test_gradients_have_the_parameters_shapes():
     assert grads[0]["W"].shape == (5, 3) and grads[0]["b"].shape == (5,)
     assert grads[2]["W"].shape == (2, 5) and grads[2]["b"].shape == (2,)
     assert all(g.dtype == np.float32 for layer in grads for g in layer.values())
+
+
+def test_a_float32_network_is_checked_in_float64_and_left_untouched():
+    # The README's tour: the tutorial's network in float32, trained on the four people.
+    people = glassnet.datasets.gender()
+    network = glassnet.Network(
+        [glassnet.Dense(2, 2, "sigmoid"), glassnet.Dense(2, 1, "sigmoid")], seed=0
+    )
+    network.fit(people.X, people.y, loss="mse", learning_rate=0.1, epochs=50, batch_size=1)
+    Y = people.y.reshape(-1, 1)
+    before = network.get_weights()
+    # Fill the float32 network's reused buffers first: the copy must not compute in them.
+    network.loss_and_gradients(people.X, Y, loss="squared_error")
+    result = glassnet.gradcheck(network, people.X, Y, loss="squared_error")
+    assert result.max_error < 1e-8  # about 0.1 with the differences taken in float32
+    assert network.dtype == np.float32
+    for name, value in network.get_weights().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_the_float64_copy_keeps_user_defined_activations():
+    rng = np.random.default_rng(0)
+    network = glassnet.Network(
+        [glassnet.Dense(3, 4, WrongTanh()), glassnet.Dense(4, 2, "identity")]
+    )
+    result = glassnet.gradcheck(network, rng.normal(size=(6, 3)), rng.normal(size=(6, 2)))
+    assert result.errors[0]["W"] > 1e-2  # the bug is still there in the copy
+    assert result.errors[1]["W"] < 1e-6
+
+
+def test_layers_copied_from_a_float32_network_compute_in_float64():
+    # The float64 copy takes the layers with the buffers they reuse between batches; residuals
+    # written into a float32 buffer would round the copy's gradients to float32.
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    layers = [glassnet.Dense(2, 3, "tanh"), glassnet.Dense(3, 1, "identity")]
+    glassnet.Network(layers, seed=0).loss_and_gradients(X, Y)
+    twin = glassnet.Network([copy.deepcopy(layer) for layer in layers], dtype="float64")
+    twin.loss_and_gradients(X, Y)
+    assert [layer.delta.dtype for layer in twin.layers] == [np.float64, np.float64]

@@ -175,6 +175,31 @@ def test_large_finite_values_are_accepted_and_an_inf_among_them_is_found():
         network.predict(X)
 
 
+def test_values_beyond_float32_are_refused_not_turned_into_infinities():
+    # 1e39 is a finite float64 but no float32: predicting from it used to return inf.
+    network = Network([Dense(2, 1, "identity")], seed=0)
+    with pytest.raises(ValueError, match=r"X must hold values that fit float32 .* got 1e\+39 at "):
+        network.predict(np.array([[0.0, 0.0], [1e39, 0.0]]))
+    with pytest.raises(ValueError, match=r"x must hold values that fit float32"):
+        network.feedforward([0.0, -1e300])
+    with pytest.raises(ValueError, match=r"Y must hold values that fit float32 .* index \(1\)"):
+        network.fit(np.ones((3, 2)), [0.0, 5e38, 1.0], epochs=1)
+    with pytest.raises(ValueError, match=r"W must hold values that fit float32"):
+        network.layers[0].W = [[1e39, 0.0]]
+    with pytest.raises(ValueError, match=r"layers.0.b must hold values that fit float32"):
+        network.set_weights({"layers.0.W": np.ones((1, 2)), "layers.0.b": np.array([-1e39])})
+    wide = Network([Dense(2, 1, "identity")], seed=0, dtype="float64")
+    assert np.isfinite(wide.predict(np.array([[1e39, 0.0]]))).all()
+
+
+def test_complex_inputs_and_targets_are_refused(network):
+    # Their imaginary part used to be dropped: predict([[1+5j, 2j]]) equalled predict([[1, 0]]).
+    with pytest.raises(TypeError, match=r"X must hold real numbers, got complex values"):
+        network.predict([[1 + 5j, 2j]])
+    with pytest.raises(TypeError, match=r"Y must hold real numbers, got complex values"):
+        network.fit(np.ones((2, 2)), [1 + 1j, 0], epochs=1)
+
+
 def test_empty_and_non_numeric_data(network):
     with pytest.raises(ValueError, match=r"X must not be empty, got an array of shape \(0, 2\)"):
         network.predict(np.ones((0, 2)))

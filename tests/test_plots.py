@@ -1,5 +1,6 @@
 """Tests for glassnet.plots: each picture has a title, labelled axes and a legend, and saves."""
 
+import itertools
 import subprocess
 import sys
 
@@ -80,6 +81,34 @@ def test_loss_curve_uses_a_log_scale_only_when_the_loss_spans_decades():
     assert len(flat.axes) == 1  # no accuracy recorded, no accuracy panel
 
 
+def test_a_single_epoch_is_a_visible_dot_in_the_middle_of_the_plot():
+    figure = plots.loss_curve(History({"loss": [0.9], "val_loss": [0.8], "accuracy": [0.5]}))
+    for axes in figure.axes:
+        for line in axes.get_lines()[:2]:
+            assert line.get_marker() == "o" and len(line.get_xdata()) == 1
+        assert axes.get_xlim() == (-0.5, 0.5)
+        assert [tick for tick in axes.get_xticks() if -0.5 <= tick <= 0.5] == [0]
+    long_run = plots.loss_curve(History({"loss": list(np.linspace(1, 0.5, 200))}))
+    assert long_run.axes[0].get_lines()[0].get_marker() == "None"  # a plain line when long
+
+
+def test_a_regression_gets_an_r2_panel_that_cuts_early_epochs_off_at_minus_one():
+    r2 = [-30.0, -3.0, 0.2, 0.5, 0.6]
+    history = History(
+        {"loss": [9.0, 5.0, 2.0, 1.0, 0.9], "r2": r2, "val_r2": [-25, -2, 0, 0.4, 0.5]}
+    )
+    figure = plots.loss_curve(history)
+    r2_axes = figure.axes[1]
+    assert r2_axes.get_title() == "R² during training"
+    assert r2_axes.get_ylabel() == "R² (values below -1 not shown)"
+    assert {"training R²", "validation R²"} <= set(legend_texts(figure))
+    bottom, top = r2_axes.get_ylim()
+    assert -1.1 < bottom < -1 and 1 < top < 1.1
+    # Where training ended is always in view, even below -1.
+    one_epoch = plots.loss_curve(History({"loss": [9.0], "r2": [-4.0]}))
+    assert one_epoch.axes[1].get_ylim()[0] < -4 and one_epoch.axes[1].get_ylabel() == "R²"
+
+
 def test_loss_curve_refuses_an_empty_history():
     with pytest.raises(ValueError, match="no 'loss'"):
         plots.loss_curve(History())
@@ -113,6 +142,72 @@ def test_decision_boundary_of_a_three_class_classifier():
     assert {"0 (true label)", "1 (true label)", "2 (true label)"} <= set(legend_texts(figure))
 
 
+class Recording:
+    """A classifier's ``predict_proba`` that keeps the inputs it was asked about."""
+
+    def __init__(self, network):
+        self.network, self.grids = network, []
+        self.predict_proba_of = network.predict_proba
+
+    def __call__(self, X):
+        self.grids.append(np.array(X))
+        return self.predict_proba_of(X)
+
+
+def four_input_classifier():
+    """A classifier of moons whose inputs are the two moon coordinates between two others."""
+    data = datasets.load("moons", n_samples=120, noise=0.15, seed=0)
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(5, 1, 120), data.X[:, 0], rng.normal(-3, 2, 120), data.X[:, 1]])
+    network = Network([Dense(4, 8, "tanh"), Dense(8, 1, "sigmoid")], seed=0)
+    network.fit(
+        X, data.y, loss="binary_cross_entropy", optimizer="adam", epochs=30, standardize=True
+    )
+    network.feature_names = ("noise", "across", "other noise", "up")
+    return network, X, data.y
+
+
+def test_a_boundary_of_many_inputs_holds_the_others_at_their_means(monkeypatch, tmp_path):
+    network, X, y = four_input_classifier()
+    recording = Recording(network)
+    monkeypatch.setattr(network, "predict_proba", recording)
+    path = tmp_path / "boundary.png"
+    figure = plots.decision_boundary(network, X, y, path, features=("up", "across"))
+    axes = figure.axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("up", "across")
+    grid = recording.grids[0]
+    assert grid.shape == (200 * 200, 4)
+    np.testing.assert_allclose(grid[:, 0], X[:, 0].mean(), rtol=1e-12)  # in the user's units
+    np.testing.assert_allclose(grid[:, 2], X[:, 2].mean(), rtol=1e-12)
+    assert grid[:, 3].min() < X[:, 3].min() and grid[:, 3].max() > X[:, 3].max()
+    title = axes.get_title()
+    assert f"noise = {X[:, 0].mean():.3g}, other noise = {X[:, 2].mean():.3g}" in title
+    # The points are the data on the chosen plane.
+    points = next(c for c in axes.collections if c.get_label() == "1 (true label)")
+    np.testing.assert_array_equal(points.get_offsets(), X[y == 1][:, [3, 1]])
+    assert_png(path)
+    by_index = plots.decision_boundary(network, X, y, features=(3, 1))
+    assert by_index.axes[0].get_title() == title
+    first_two = plots.decision_boundary(network, X, y)  # by default the first two inputs
+    assert (first_two.axes[0].get_xlabel(), first_two.axes[0].get_ylabel()) == ("noise", "across")
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        (("up", "down"), "unknown feature 'down'; the inputs are: noise, across, other noise, up"),
+        (("up", "up"), "features must be two different inputs"),
+        (("up",), "features must be two of the inputs"),
+        ("up", "features must be two of the inputs"),
+        ((0, 4), "feature index 4 is out of range: the network has 4 inputs"),
+    ],
+)
+def test_a_boundary_names_the_features_it_cannot_draw(features, message):
+    network, X, y = four_input_classifier()
+    with pytest.raises(ValueError, match=message):
+        plots.decision_boundary(network, X, y, features=features)
+
+
 def test_decision_boundary_refuses_what_it_cannot_draw(moons):
     network, _, X, labels = moons
     regression = Network([Dense(2, 1, "identity")], seed=0)
@@ -120,6 +215,12 @@ def test_decision_boundary_refuses_what_it_cannot_draw(moons):
         plots.decision_boundary(regression, X, labels)
     with pytest.raises(ValueError, match="unknown label 'up'"):
         plots.decision_boundary(network, X[:2], np.array(["left", "up"]))
+    one_input = Network([Dense(1, 1, "sigmoid")], seed=0)
+    one_input.classes = np.array(["no", "yes"])
+    with pytest.raises(ValueError, match="a plane of two inputs; this network has 1"):
+        plots.decision_boundary(one_input, X[:, :1], labels)
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\)"):
+        plots.decision_boundary(network, X[:, :1], labels)
 
 
 # -- network_diagram -------------------------------------------------------------------------------
@@ -136,6 +237,40 @@ def test_network_diagram_of_the_tutorial_network_labels_units_and_weights(tmp_pa
     assert f"{network.layers[0].W[0, 0]:.2g}" in all_texts(figure)  # small nets show weights
     assert {"positive weight", "negative weight"} <= set(legend_texts(figure))
     assert_png(path)
+
+
+def texts_named(figure, names) -> list:
+    return [text for ax in figure.axes for text in ax.texts if text.get_text() in names]
+
+
+def test_network_diagram_names_inputs_and_outputs_as_the_network_knows_them():
+    network = Network([Dense(3, 4, "relu"), Dense(4, 3, "softmax")], seed=0)
+    network.feature_names = ("sepal length", "petal length", "a name much longer than fits")
+    network.classes = np.array(["setosa", "versicolor", "virginica"])
+    texts = all_texts(plots.network_diagram(network))
+    assert {"x1", "h1", "o1"} <= set(texts)  # the tutorial's names stay in the circles
+    assert {"sepal length", "petal length", "a name much longe…"} <= set(texts)
+    assert {"setosa", "versicolor", "virginica"} <= set(texts)
+    binary = Network([Dense(2, 1, "sigmoid")], seed=0)
+    binary.classes = np.array([0, 1])
+    assert "P(1)" in all_texts(plots.network_diagram(binary))
+    regression = Network([Dense(2, 1, "identity")], seed=0)
+    regression.target_name = "price"
+    assert "price" in all_texts(plots.network_diagram(regression))
+
+
+@pytest.mark.parametrize("sizes", [(3, 5), (2, 4), (4, 3), (2, 3, 2)])
+def test_weight_labels_do_not_overlap(sizes):
+    # Without a hidden layer every line leaves from few inputs: their labels must spread out.
+    layers = [Dense(n_in, n_out) for n_in, n_out in itertools.pairwise(sizes)]
+    figure = plots.network_diagram(Network(layers, seed=0))
+    renderer = figure.canvas.get_renderer()
+    values = {f"{layer.W[i, j]:.2g}" for layer in layers for i, j in np.ndindex(layer.W.shape)}
+    boxes = [text.get_window_extent(renderer) for text in texts_named(figure, values)]
+    assert len(boxes) == sum(layer.W.size for layer in layers)
+    for number, box in enumerate(boxes):
+        for other in boxes[number + 1 :]:
+            assert not box.overlaps(other), (box, other)
 
 
 def test_network_diagram_summarises_wide_layers():

@@ -60,3 +60,44 @@ def test_one_thread_and_two_give_the_same_predictions():
     two = network.predict(X)
     assert one.shape == (2000, 3)
     np.testing.assert_allclose(two, one, rtol=1e-5)
+
+
+class ThreadsSeen(glassnet.Callback):
+    """Records the BLAS thread count during training."""
+
+    def on_batch_end(self, trainer, batch, loss):
+        self.seen = glassnet.get_num_threads()
+
+
+@pytest.fixture
+def undecided(monkeypatch):
+    """As in a fresh process: the user has not chosen a thread count."""
+    monkeypatch.setattr(glassnet.threads, "_chosen", None)
+
+
+@pytest.mark.parametrize(("batch_size", "expected"), [(64, 1), (256, 1), (300, 2)])
+def test_fit_trains_small_batches_on_one_thread_and_restores_the_count(
+    undecided, batch_size, expected
+):
+    threadpoolctl.threadpool_limits(2, user_api="blas")  # what BLAS starts with here: 2 cores
+    X, y = np.random.default_rng(0).normal(size=(600, 3)), np.arange(600) % 2
+    seen = ThreadsSeen()
+    net = Network([Dense(3, 4, "tanh"), Dense(4, 1, "sigmoid")])
+    net.fit(X, y, epochs=1, batch_size=batch_size, callbacks=[seen])
+    assert seen.seen == expected
+    assert glassnet.get_num_threads() == 2
+
+
+def test_a_count_the_user_chose_holds_in_training(undecided):
+    glassnet.set_num_threads(2)
+    seen = ThreadsSeen()
+    net = Network([Dense(3, 1, "sigmoid")])
+    net.fit(np.zeros((8, 3)), np.arange(8) % 2, epochs=1, batch_size=4, callbacks=[seen])
+    assert seen.seen == 2
+
+
+def test_an_absurd_count_is_refused():
+    with pytest.raises(
+        ValueError, match="n must be at most 4096 threads, got 100000000000000000000"
+    ):
+        glassnet.set_num_threads(10**20)

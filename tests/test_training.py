@@ -191,16 +191,66 @@ def test_divergence_stops_at_once_with_a_hint():
         network.fit(data.X * 100, data.y * 100, learning_rate=1e6, epochs=50)
 
 
-def test_progress_bar_draws_on_a_terminal_only():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    """A stream that says it is an interactive terminal."""
 
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_a_line_every_tenth_of_the_epochs_elsewhere():
     data = datasets.xor(40, seed=0)
     terminal, pipe = Terminal(), io.StringIO()
-    classifier().fit(data.X, data.y, epochs=3, callbacks=[ProgressBar(terminal), ProgressBar(pipe)])
-    assert "Epoch 3/3 [" in terminal.getvalue() and "100% ETA 0:00 loss" in terminal.getvalue()
-    assert pipe.getvalue() == ""
+    classifier().fit(
+        data.X, data.y, epochs=20, callbacks=[ProgressBar(terminal), ProgressBar(pipe)]
+    )
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\rEpoch 1/20 [") and drawn.endswith("\n")
+    assert "\rEpoch 20/20 [" + "=" * 24 + "] 100% ETA 0:00 loss" in drawn
+    lines = pipe.getvalue().splitlines()
+    assert "\r" not in pipe.getvalue()
+    assert [line.split(" loss ")[0] for line in lines] == [f"Epoch {n}/20" for n in range(2, 21, 2)]
+    assert all(line.endswith(" elapsed") for line in lines)
+
+
+def test_verbose_fit_prints_epoch_lines_without_a_terminal(capsys):
+    data = datasets.xor(40, seed=0)
+    classifier().fit(data.X, data.y, epochs=3, verbose=True, validation_split=0.25)
+    lines = capsys.readouterr().err.splitlines()  # pytest's stderr is not a terminal
+    assert [line.split(" loss ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert all(" val_loss " in line for line in lines)
+
+
+@pytest.mark.parametrize("stream", [Terminal, io.StringIO], ids=["terminal", "pipe"])
+def test_progress_says_when_and_why_training_stopped_early(stream):
+    # No epoch can beat the first by a billion: training stops after 1 + patience epochs.
+    stopper = glassnet.EarlyStopping(monitor="loss", patience=3, min_delta=1e9)
+    progress = ProgressBar(stream())
+    data = datasets.xor(40, seed=0)
+    history = classifier().fit(data.X, data.y, epochs=50, callbacks=[stopper, progress])
+    assert (history.epochs, history.best_epoch) == (4, 0)
+    text = progress.stream.getvalue()
+    assert text.endswith(
+        "Stopped early after 4 of 50 epochs: loss has not improved for 3 epochs; "
+        "restored the weights of epoch 0, the best\n"
+    )
+    if stream is Terminal:  # the bar is completed, not left at 8%
+        assert "\rEpoch 4/50 [" + "=" * 24 + "] 100% ETA 0:00 loss" in text
+    else:  # the last epoch's line is printed, though 4 is not a multiple of 50 // 10
+        assert text.splitlines()[0].startswith("Epoch 4/50 loss ")
+
+
+def test_early_stopping_without_restoring_says_which_epoch_was_best():
+    stopper = glassnet.EarlyStopping(
+        monitor="loss", patience=2, min_delta=1e9, restore_best_weights=False
+    )
+    progress = ProgressBar(io.StringIO())
+    data = datasets.xor(40, seed=0)
+    classifier().fit(data.X, data.y, epochs=50, callbacks=[stopper, progress])
+    assert progress.stream.getvalue().endswith(
+        "Stopped early after 3 of 50 epochs: loss has not improved for 2 epochs; "
+        "the best was epoch 0\n"
+    )
 
 
 def test_print_every_prints_the_tutorials_lines(capsys):

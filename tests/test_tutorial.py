@@ -92,6 +92,14 @@ def test_alice_trace_text_uses_the_tutorials_notation(alice_network):
         assert expected in text
 
 
+def test_alice_trace_shows_itself_in_a_repl(alice_network):
+    # A REPL echoes repr(): it must be the printed trace, not the dataclass's fields.
+    trace = alice_network.explain([-2, -1], [1], loss="mse")
+    assert repr(trace) == str(trace)
+    assert repr(trace).startswith("Forward\n")
+    assert "Step(" not in repr(trace)
+
+
 def _train_people(seed, dtype="float64"):
     # The tutorial's training: weights and biases drawn from the standard normal, per-sample
     # SGD with learning rate 0.1 for 1000 epochs, MSE loss.
@@ -164,6 +172,16 @@ def test_demo_prints_the_tutorial(capsys):
         "Frank",
     ):
         assert expected in out
-    assert out.count("Epoch ") == 101  # every 10 epochs from 0 to 990, and the last one
+    assert out.count("Epoch ") == 11  # every 100 epochs from 0 to 900, and the last one
+    assert "Epoch 900 loss:" in out and "Epoch 999 loss:" in out
     assert history["loss"][-1] < history["loss"][0]
     assert "Emily [-7, -3]: 0.9" in out and " - F" in out and " - M" in out
+
+
+def test_the_demo_prints_the_tutorials_every_ten_epochs_on_request(capsys):
+    from glassnet import demo
+
+    demo.run(print_every=10)
+    out = capsys.readouterr().out
+    assert out.count("Epoch ") == 101  # every 10 epochs from 0 to 990, and the last one
+    assert "Epoch 990 loss:" in out

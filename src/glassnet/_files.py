@@ -1,11 +1,28 @@
-"""Atomic file writing: a reader sees the old file or the whole new one, never half of it."""
+"""Atomic file writing: a reader sees the old file or the whole new one, never half of it.
+
+The new content goes to a temporary file beside the target, named ``.{name}.glassnet-XXXXXXXX.tmp``
+(eight random characters), which is renamed over the target once complete. An exception removes
+it; a process killed outright (``kill -9``, a power cut) cannot, and leaves it behind. Such
+litter is cleaned up by the next ``atomic_write`` into the same folder: it removes every file of
+that naming whose last change is older than ``STALE_SECONDS``. A write in progress changes its
+temporary file with every write, so only an abandoned one gets that old; files of any other
+naming are never touched.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+
+# Ten minutes without a change: no write of glassnet's pauses that long between two writes.
+STALE_SECONDS = 600
+_TEMPORARY_MARK = ".glassnet-"
+# What mkstemp names: the prefix, eight characters of its alphabet, the suffix.
+_TEMPORARY_NAME = re.compile(r"\..*\.glassnet-[a-z0-9_]{8}\.tmp", re.DOTALL)
 
 
 @contextlib.contextmanager
@@ -13,13 +30,18 @@ def atomic_write(path, mode: str = "wb"):
     """Open a temporary file beside ``path``; on success, fsync it and rename it over ``path``.
 
     On any exception (``KeyboardInterrupt`` included) the temporary file is removed and ``path``
-    is left as it was. Raises ``FileNotFoundError`` naming the folder when it does not exist.
+    is left as it was. Stale temporary files of earlier, killed writes into the same folder are
+    removed first (see the module's docstring). Raises ``FileNotFoundError`` naming the folder
+    when it does not exist.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temporaries(folder)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}{_TEMPORARY_MARK}", suffix=".tmp", dir=folder
+    )
     try:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else ""
@@ -34,6 +56,23 @@ def atomic_write(path, mode: str = "wb"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def remove_stale_temporaries(folder) -> None:
+    """Remove the temporary files that killed writes left in ``folder``: those named as
+    ``atomic_write`` names them and unchanged for ``STALE_SECONDS``.
+
+    A file that cannot be removed (gone already, or not ours to remove) is left alone.
+    """
+    cutoff = time.time() - STALE_SECONDS
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if _TEMPORARY_MARK not in entry.name or not _TEMPORARY_NAME.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                stat = entry.stat(follow_symlinks=False)
+                if entry.is_file(follow_symlinks=False) and stat.st_mtime < cutoff:
+                    os.unlink(entry.path)
 
 
 def _umask() -> int:

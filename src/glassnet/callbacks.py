@@ -3,7 +3,7 @@
 A callback overrides any of ``on_train_begin``, ``on_epoch_begin``, ``on_batch_end``,
 ``on_epoch_end`` and ``on_train_end``. Each receives the running ``Trainer`` (its ``network``,
 ``optimizer``, ``history``, ``epochs``, ``n_batches``); setting ``trainer.stop_training = True``
-ends training after the current epoch.
+ends training after the current epoch, and ``trainer.stop_reason`` says why.
 """
 
 from __future__ import annotations
@@ -131,6 +131,14 @@ class EarlyStopping(Callback):
             self.wait += 1
             if self.wait >= self.patience:
                 trainer.stop_training = True
+                trainer.stop_reason = (
+                    f"{self.monitor} has not improved for {self.patience} epochs; "
+                    + (
+                        f"restored the weights of epoch {self.best_epoch}, the best"
+                        if self.restore_best_weights
+                        else f"the best was epoch {self.best_epoch}"
+                    )
+                )
 
     def on_train_end(self, trainer):
         trainer.history.best_epoch = self.best_epoch
@@ -156,18 +164,27 @@ class EpochLogger(Callback):
 
 
 class ProgressBar(Callback):
-    """A one-line progress bar with the ETA and the running loss, redrawn at most 10 times a
-    second; it draws only on an interactive terminal."""
+    """Progress on ``stream`` (default stderr) while training.
+
+    On an interactive terminal, a one-line bar with the ETA and the running loss, redrawn at
+    most 10 times a second. Elsewhere (a pipe, a log file, a notebook's captured output), a line
+    ``Epoch 10/100 loss ...`` every tenth of the epochs and for the last one. Either way, when a
+    callback stops training early, the bar is completed and a last line says after how many
+    epochs and why.
+    """
 
     def __init__(self, stream=None, width: int = 24):
         self.stream = stream or sys.stderr
         self.width = width
-        self.active = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.on_terminal = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def on_train_begin(self, trainer):
         self.start = time.perf_counter()
         self.last_draw = 0.0
         self.total = trainer.epochs * trainer.n_batches
+        self.line_every = max(1, trainer.epochs // 10)
+        self.epochs_done = 0
+        self.logs: dict[str, float] = {}
 
     def on_epoch_begin(self, trainer, epoch):
         self.epoch = epoch
@@ -178,32 +195,53 @@ class ProgressBar(Callback):
         self.loss_sum += loss
         self.seen += 1
         now = time.perf_counter()
-        if self.active and now - self.last_draw >= 0.1:
+        if self.on_terminal and now - self.last_draw >= 0.1:
             self.last_draw = now
             self._draw(trainer, self.epoch * trainer.n_batches + batch + 1, now)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        if self.active:
-            self._draw(trainer, (epoch + 1) * trainer.n_batches, time.perf_counter(), logs)
+        self.epochs_done, self.logs = epoch + 1, logs
+        if self.on_terminal:
+            self._draw(trainer, self.epochs_done * trainer.n_batches, time.perf_counter(), logs)
+        elif self.epochs_done % self.line_every == 0 or self.epochs_done == trainer.epochs:
+            self._write_line(trainer)
 
     def on_train_end(self, trainer):
-        if self.active:
+        stopped_early = trainer.stop_training and self.epochs_done < trainer.epochs
+        if self.on_terminal and stopped_early:
+            self.total = self.epochs_done * trainer.n_batches  # the run is complete: a full bar
+            self._draw(trainer, self.total, time.perf_counter(), self.logs)
+        if self.on_terminal:
             self.stream.write("\n")
-            self.stream.flush()
+        elif stopped_early and self.epochs_done % self.line_every:
+            self._write_line(trainer)  # the last epoch's line, not yet printed
+        if stopped_early:
+            reason = f": {trainer.stop_reason}" if trainer.stop_reason else ""
+            self.stream.write(
+                f"Stopped early after {self.epochs_done} of {trainer.epochs} epochs{reason}\n"
+            )
+        self.stream.flush()
+
+    def _write_line(self, trainer):
+        elapsed = _clock(time.perf_counter() - self.start)
+        self.stream.write(f"{self._status(trainer, self.logs)}, {elapsed} elapsed\n")
+        self.stream.flush()
 
     def _draw(self, trainer, done, now, logs=None):
         fraction = done / self.total
         filled = int(self.width * fraction)
         elapsed = now - self.start
         eta = elapsed / fraction - elapsed if fraction > 0 else 0.0
+        bar = f"[{'=' * filled}{' ' * (self.width - filled)}] {fraction:4.0%} ETA {_clock(eta)} "
+        self.stream.write(f"\r{self._status(trainer, logs, bar)}  ")
+        self.stream.flush()
+
+    def _status(self, trainer, logs, bar=""):
+        """``Epoch 3/10 [bar] loss 0.1234 val_loss 0.2345``: the epoch's losses when it is
+        over, the running mean of its batch losses before."""
         loss = logs["loss"] if logs else self.loss_sum / max(self.seen, 1)
         extra = f" val_loss {logs['val_loss']:.4f}" if logs and "val_loss" in logs else ""
-        self.stream.write(
-            f"\rEpoch {self.epoch + 1}/{trainer.epochs} "
-            f"[{'=' * filled}{' ' * (self.width - filled)}]"
-            f" {fraction:4.0%} ETA {_clock(eta)} loss {loss:.4f}{extra}  "
-        )
-        self.stream.flush()
+        return f"Epoch {self.epoch + 1}/{trainer.epochs} {bar}loss {loss:.4f}{extra}"
 
 
 def _clock(seconds: float) -> str:

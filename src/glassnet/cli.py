@@ -36,11 +36,13 @@ from rich.table import Table
 import glassnet
 from glassnet import activations, datasets, losses, metrics, optimizers, specs
 from glassnet import io as model_io
+from glassnet._checks import MAX_EXACT_INTEGER
 from glassnet._files import atomic_write
 from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
+from glassnet.demo import PRINT_EVERY
 from glassnet.layers import Dense, Dropout
 from glassnet.plots import label_text as _text
-from glassnet.preprocessing import LabelEncoder, one_hot
+from glassnet.preprocessing import LabelEncoder, check_labels, one_hot
 from glassnet.training import TrainingDiverged, evaluate
 
 #: Exit statuses: a data or model problem, a command-line mistake, Ctrl-C (128 + SIGINT).
@@ -260,25 +262,34 @@ def cli(ctx) -> None:
     default=Path("."),
     help="Folder for the loss-curve PNG (default: the current folder).",
 )
+@click.option(
+    "--print-every",
+    type=click.IntRange(min=1),
+    default=PRINT_EVERY,
+    show_default=True,
+    help="Epochs between two training-loss lines (10: every line of the tutorial).",
+)
 @_reports_errors
-def demo(out_dir: Path) -> None:
+def demo(out_dir: Path, print_every: int) -> None:
     """Run the beginner tutorial end to end.
 
     A neuron, the 2-2-1 network, MSE, backprop by hand for Alice, training on the four people
-    (the loss every 10 epochs), then predictions for Emily and Frank. The loss curve, the
-    tutorial's figure 8, is drawn as glassnet-demo-loss.png.
+    (the loss every 100 epochs), then predictions for Emily and Frank. The loss curve, the
+    tutorial's figure 8, is drawn as glassnet-demo-loss.png in --out-dir; the last line gives
+    its full path.
 
     \b
-    Example:
+    Examples:
       glassnet demo --out-dir pictures
+      glassnet demo --print-every 10
     """
     from glassnet import demo as tutorial
 
-    history = tutorial.run(sys.stdout)
+    history = tutorial.run(sys.stdout, print_every=print_every)
     sys.stdout.flush()
     _draw_loss_curve(
         history,
-        out_dir / "glassnet-demo-loss.png",
+        (out_dir / "glassnet-demo-loss.png").resolve(),
         "the loss curve (the tutorial's figure 8)",
         title="The four people: MSE loss per epoch",
     )
@@ -415,7 +426,7 @@ def train(
     """
     # 1. the data, and what kind of target it has
     X, raw_target, where, feature_names, target_name = _training_data(
-        data, target, dataset, ignore, seed
+        data, target, dataset, ignore, seed, dtype
     )
     y, classes = _labels_or_values(raw_target, where)
 
@@ -838,7 +849,7 @@ def inspect(model, as_json) -> None:
     type=click.Choice(["loss", "boundary", "network", "gradients", "filters", "activations"]),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (2-input classifier), network diagram, gradient norms, "
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms, "
     "first-layer filters or feature maps (of a CNN).",
 )
 @click.option(
@@ -856,21 +867,31 @@ def inspect(model, as_json) -> None:
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
 )
 @click.option(
+    "--features",
+    metavar="A,B",
+    callback=_column_names,
+    help="The two inputs a boundary is drawn over (default: the first two); the model's other "
+    "inputs are held at their means over --data.",
+)
+@click.option(
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @_reports_errors
-def plot(model, kind, data, target, row, out) -> None:
+def plot(model, kind, data, target, row, features, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
     Examples:
       glassnet plot moons.safetensors --kind network
       glassnet plot moons.safetensors --kind boundary --data moons.csv --target label
+      glassnet plot iris.safetensors -k boundary --data iris.csv --features petal_length,sepal_width
       glassnet plot digits.safetensors --kind filters
       glassnet plot digits.safetensors --kind activations --data test.csv --input 7
     """
     if kind == "boundary" and data is None:
         raise click.UsageError("--kind boundary needs --data DATA.csv (and --target COLUMN)")
+    if features and kind != "boundary":
+        raise click.UsageError("--features chooses the inputs of --kind boundary")
     if kind == "activations" and (data is None or row is None):
         raise click.UsageError("--kind activations needs --data DATA.csv and --input ROW")
     if row is not None and kind != "activations":
@@ -896,16 +917,18 @@ def plot(model, kind, data, target, row, out) -> None:
             )
         plots.feature_maps(network, X[row - 1], out)
     else:
-        if network.classes is None or network.n_in != 2:
+        if network.classes is None or network.n_in < 2:
             raise Failure(
-                f"--kind boundary draws classifiers with 2 inputs; {model} is a "
+                f"--kind boundary draws classifiers with 2 or more inputs; {model} is a "
                 f"{'classifier' if network.classes is not None else 'regression model'} "
-                f"with {network.n_in} inputs"
+                f"with {network.n_in} input{'s' if network.n_in != 1 else ''}"
             )
         target = _target_for(network, model, target)
         X, table = _model_inputs(network, data, target)
         y = _labels_for_model(network, table.target, f"{data}, column {target!r}")
-        plots.decision_boundary(network, X, y, out, feature_names=table.feature_names)
+        plots.decision_boundary(
+            network, X, y, out, features=features or None, feature_names=table.feature_names
+        )
     click.echo(f"Saved the {kind} plot to {out}")
 
 
@@ -976,11 +999,11 @@ class _Progress(Callback):
 
 
 def _training_data(
-    data, target, dataset, ignore, seed
+    data, target, dataset, ignore, seed, dtype
 ) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], str]:
     """``(X, raw target, where, feature names, target name)`` from a CSV file, less the
     ``ignore`` columns, or a built-in dataset; ``where`` names the target's source for
-    messages."""
+    messages. CSV numbers must fit ``dtype``, the network's."""
     if dataset is not None and (data is not None or target is not None):
         raise click.UsageError("give either DATA.csv with --target COLUMN, or --dataset NAME")
     if dataset is None and data is None:
@@ -994,7 +1017,7 @@ def _training_data(
     if dataset is None:
         columns = _columns_without(data, target, ignore) if ignore else None
         try:
-            table = datasets.read_csv(data, target, columns)
+            table = datasets.read_csv(data, target, columns, dtype=dtype)
         except datasets.TextCellError as error:
             raise Failure(f"{error} (leave a column out with --ignore NAME)") from None
         where = f"{data}, column {target!r}"
@@ -1034,15 +1057,16 @@ def _labels_or_values(raw, where: str) -> tuple[np.ndarray, np.ndarray | None]:
     classification target, or float values and None for a regression target.
 
     Text is always labels; numbers are labels when they are at most ``MAX_CLASSES`` distinct
-    integers (stored as int64, so the model answers ``1`` rather than ``1.0``).
+    integers (stored as int64, so the model answers ``1`` rather than ``1.0``; whole numbers
+    beyond 2**53, which int64 could wrap and float64 does not tell apart, stay floats).
     """
     raw = np.asarray(raw)
     if raw.dtype.kind in "OU":
-        y = raw.astype(str)
+        y = check_labels(raw, where)
     elif raw.dtype.kind in "iub" or (
         np.all(raw == np.round(raw)) and len(np.unique(raw)) <= MAX_CLASSES
     ):
-        y = raw.astype(np.int64)
+        y = raw.astype(np.int64) if np.abs(raw).max() <= MAX_EXACT_INTEGER else raw
     else:
         return raw.astype(np.float64), None
     classes = np.unique(y)
@@ -1160,7 +1184,7 @@ def _model_inputs(network, data, target: str | None = None):
         )
     if target is None and network.target_name in header:
         target = network.target_name
-    table = datasets.read_csv(data, target, columns=names)
+    table = datasets.read_csv(data, target, columns=names, dtype=network.dtype)
     return table.features, table
 
 
@@ -1173,7 +1197,7 @@ def _inputs_by_position(network, data, header: list[str], target: str | None):
             "target column out with --target COLUMN)"
         )
     try:
-        table = datasets.read_csv(data, target)
+        table = datasets.read_csv(data, target, dtype=network.dtype)
     except ValueError as error:
         raise Failure(f"{error}{hint}") from None
     n_columns = table.features.shape[1]
@@ -1189,7 +1213,7 @@ def _labels_for_model(network, raw, where: str) -> np.ndarray:
     """The target column in the model's labels; a label the model does not know raises."""
     classes = network.classes
     if classes.dtype.kind == "U":
-        labels = np.array([_text(value) for value in np.asarray(raw).tolist()])
+        labels = check_labels([_text(value) for value in np.asarray(raw).tolist()], where)
     else:
         labels = np.asarray(raw)
     known = set(classes.tolist())

@@ -10,15 +10,26 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import operator
 import os
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from glassnet._checks import non_negative_float, numeric_array, one_of, positive_int
+from glassnet._checks import (
+    MAX_EXACT_INTEGER,
+    cast_to_float,
+    fit_text,
+    float_dtype,
+    non_negative_float,
+    numeric_array,
+    one_of,
+    positive_int,
+)
 
 _TASKS = ("classification", "regression")
 _GENERATED_FEATURES = ("x1", "x2")
@@ -35,7 +46,7 @@ class Dataset:
 
     X: np.ndarray  # (n_samples, n_features), float64
     y: np.ndarray  # (n_samples,), int64 labels or float64 values
-    feature_names: tuple[str, ...]  # one per column of X
+    feature_names: tuple[str, ...]  # one per column of X (load_mnist: PixelNames, made on demand)
     target_name: str  # what y measures, e.g. "gender"
     task: str  # "classification" or "regression"
     label_names: tuple[str, ...] | None = None  # classification only: label k is label_names[k]
@@ -47,7 +58,8 @@ class Dataset:
         task = one_of(self.task, "task", _TASKS)
         if task == "classification":
             y = numeric_array(self.y, "y", ndim=1)
-            bad = np.flatnonzero((y != np.round(y)) | (y < 0))
+            # Checked before converting: int64 would wrap 1e20 around to some other label.
+            bad = np.flatnonzero((y != np.round(y)) | (y < 0) | (y > MAX_EXACT_INTEGER))
             if bad.size:
                 raise ValueError(
                     "y must hold class labels 0, 1, 2, ... for classification, "
@@ -89,11 +101,16 @@ class Dataset:
         )
 
 
-def _names(value, name: str, count: int | None = None) -> tuple[str, ...]:
-    """Return ``value`` as a tuple of strings; with ``count``, check that it has that many."""
-    names = tuple(value) if isinstance(value, (list, tuple)) else None
-    if names is None or not all(isinstance(entry, str) for entry in names):
-        raise TypeError(f"{name} must be a tuple or list of str, got {value!r}")
+def _names(value, name: str, count: int | None = None) -> tuple[str, ...] | PixelNames:
+    """Return ``value`` as a tuple of strings; with ``count``, check that it has that many.
+
+    ``PixelNames`` are kept as they are: they are strings by construction, made when asked for.
+    """
+    names = value
+    if not isinstance(value, PixelNames):
+        names = tuple(value) if isinstance(value, (list, tuple)) else None
+        if names is None or not all(isinstance(entry, str) for entry in names):
+            raise TypeError(f"{name} must be a tuple or list of str, got {value!r}")
     if count is not None and len(names) != count:
         raise ValueError(f"{name} must have {count} entries, got {len(names)}: {names!r}")
     return names
@@ -403,6 +420,14 @@ def _cell_number(cell: str, where: str) -> float:
     return value
 
 
+def _check_fit(values: np.ndarray, dtype: np.dtype, where) -> None:
+    """Raise naming the cell when a value of ``values`` (float64, finite) does not fit ``dtype``;
+    ``where(index)`` names the cell of an index of ``values``."""
+    _, bad = cast_to_float(values, dtype)
+    if bad is not None:
+        raise ValueError(f"{where(bad)}: {values[bad].item()!r} does not {fit_text(dtype)}")
+
+
 def read_csv_header(path) -> list[str]:
     """The column names of the CSV file at ``path``, read as ``read_csv`` reads them, without
     reading the rows below the header."""
@@ -413,7 +438,11 @@ def read_csv_header(path) -> list[str]:
 
 
 def read_csv(
-    path, target: str | None = None, columns: list[str] | tuple[str, ...] | None = None
+    path,
+    target: str | None = None,
+    columns: list[str] | tuple[str, ...] | None = None,
+    *,
+    dtype="float64",
 ) -> CsvTable:
     """Read a CSV file with a header row into numeric features and an optional target column.
 
@@ -422,14 +451,18 @@ def read_csv(
     may hold text such as names or ids. Without ``columns`` every column except ``target`` is a
     feature, in file order. Feature cells must hold finite numbers; a cell with text raises
     ``TextCellError`` (a ``ValueError``). The target is kept raw: float64 when every cell parses
-    as a number, else an array of str. Cells are stripped of whitespace; a UTF-8 byte-order mark
-    is accepted; blank lines are skipped; every row has one cell per header column. Errors name
-    the file and the 1-based line (the header is line 1) and column.
+    as a number, else an array of str. ``dtype`` (float32 or float64) is the number type the
+    values will be used in, a model's: a number beyond its range (``1e39`` for float32) raises,
+    rather than becoming an infinity later, for the features and a numeric target alike. Cells
+    are stripped of whitespace; a UTF-8 byte-order mark is accepted; blank lines are skipped;
+    every row has one cell per header column. Errors name the file and the 1-based line (the
+    header is line 1) and column.
 
     Returns a CsvTable with features ``(n_rows, n_features)``, ``n_features = len(columns)`` or
     the number of columns besides the target, and target ``(n_rows,)`` or None.
     """
     path = _existing_file(path, "CSV file")
+    dtype = float_dtype(dtype)
     if target is not None and not isinstance(target, str):
         raise TypeError(f"target must be a column name (str) or None, got {target!r}")
     if columns is not None:
@@ -493,15 +526,22 @@ def read_csv(
                 row.append(_cell_number(cell, where))
         features.append(row)
 
+    features = np.array(features, dtype=np.float64)[:, order]
+    _check_fit(
+        features,
+        dtype,
+        lambda cell: f"{path}, line {rows[1 + cell[0]][0]}, column {columns[cell[1]]!r}",
+    )
     target_values = None
     if target is not None and all(_is_number(cell) for _, cell in target_cells):
         target_values = np.array(
             [_cell_number(cell, where) for where, cell in target_cells], dtype=np.float64
         )
+        _check_fit(target_values, dtype, lambda cell: target_cells[cell[0]][0])
     elif target is not None:
         target_values = np.array([cell for _, cell in target_cells], dtype=object)
     return CsvTable(
-        features=np.array(features, dtype=np.float64)[:, order],
+        features=features,
         feature_names=columns,
         target=target_values,
         target_name=target,
@@ -539,6 +579,13 @@ _IDX_TYPES = {
 }
 
 
+# Deflate, gzip's compression, expands data at most 1032-fold: a gzip file's header that declares
+# more values than that is not telling the truth, and is refused before anything is decompressed.
+_MAX_DEFLATE_RATIO = 1032
+# Decompressed data is read in pieces of this size, so memory follows what the file really holds.
+_CHUNK_BYTES = 1 << 18
+
+
 def read_idx(path) -> np.ndarray:
     """Read one IDX file (the MNIST format), plain or gzip-compressed.
 
@@ -546,42 +593,119 @@ def read_idx(path) -> np.ndarray:
     sizes, then the values in C order, big-endian. Gzip is detected by its magic bytes ``1f 8b``,
     whatever the file's suffix.
 
+    The header is checked before the data are read: a plain file must hold exactly the bytes
+    its sizes declare, a gzip file at most 1032 times its own size (deflate's limit). Gzip data
+    are decompressed piece by piece and never past the declared size (plus one byte, to find
+    trailing data), so memory follows what the file holds, not what its header claims.
+
     Returns an array of the stored shape, e.g. ``(n_images, 28, 28)`` uint8, in native byte order.
     """
     path = _existing_file(path, "IDX file")
-    data = path.read_bytes()
-    if data[:2] == _GZIP_MAGIC:
+    file_size = path.stat().st_size
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == _GZIP_MAGIC
+        handle.seek(0)
+        if not compressed:
+            return _read_idx_stream(handle, path, file_size, compressed=False)
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                return _read_idx_stream(stream, path, _MAX_DEFLATE_RATIO * file_size, True)
         except (OSError, EOFError, zlib.error) as error:
             raise ValueError(f"{path}: corrupt gzip data ({error})") from error
-    if len(data) < 4 or data[:2] != b"\x00\x00":
+
+
+def _read_idx_stream(stream, path: Path, most_bytes: int, compressed: bool) -> np.ndarray:
+    """``read_idx`` on an open (maybe decompressing) ``stream`` that holds ``most_bytes`` at
+    most, exactly that many when not ``compressed``."""
+    head = _read_bytes(stream, 4)
+    if len(head) < 4 or head[:2] != b"\x00\x00":
         raise ValueError(
             f"{path}: not an IDX file; expected magic bytes 00 00 <type> <dims>, "
-            f"got {data[:4].hex(' ') or 'an empty file'}"
+            f"got {head.hex(' ') or 'an empty file'}"
         )
-    code, n_dims = data[2], data[3]
+    code, n_dims = head[2], head[3]
     if code not in _IDX_TYPES:
         known = ", ".join(f"0x{known:02X}" for known in _IDX_TYPES)
         raise ValueError(f"{path}: unknown IDX type code 0x{code:02X}; expected one of {known}")
     header_size = 4 + 4 * n_dims
-    if len(data) < header_size:
+    sizes = _read_bytes(stream, 4 * n_dims)
+    if len(sizes) < 4 * n_dims:
         raise ValueError(
             f"{path}: truncated IDX header; expected {header_size} bytes for {n_dims} sizes, "
-            f"got {len(data)}"
+            f"got {4 + len(sizes)}"
         )
-    shape = struct.unpack(f">{n_dims}I", data[4:header_size])
+    shape = struct.unpack(f">{n_dims}I", sizes)
     dtype = _IDX_TYPES[code]
-    count = math.prod(shape)
-    expected, received = count * dtype.itemsize, len(data) - header_size
-    if received != expected:
-        problem = "truncated IDX data" if received < expected else "trailing bytes after IDX data"
-        raise ValueError(
+    count = math.prod(shape)  # at most 255 factors below 2**32: cheap
+    expected, available = count * dtype.itemsize, most_bytes - header_size
+
+    def size_error(problem: str, received) -> ValueError:
+        return ValueError(
             f"{path}: {problem}; expected {expected} bytes of {dtype.name} for shape {shape}, "
             f"got {received}"
         )
-    values = np.frombuffer(data, dtype=dtype, count=count, offset=header_size)
-    return values.reshape(shape).astype(dtype.newbyteorder("="))
+
+    if not compressed and expected != available:
+        problem = "truncated IDX data" if available < expected else "trailing bytes after IDX data"
+        raise size_error(problem, available)
+    if expected > available:
+        raise size_error(
+            "the header declares more data than the file can hold (gzip expands at most "
+            f"{_MAX_DEFLATE_RATIO}-fold)",
+            f"a file of {most_bytes // _MAX_DEFLATE_RATIO} bytes",
+        )
+    data = _read_bytes(stream, expected)
+    if len(data) < expected:
+        raise size_error("truncated IDX data", len(data))
+    if _read_bytes(stream, 1):
+        raise size_error("trailing bytes after IDX data", "more")
+    values = np.frombuffer(data, dtype=dtype, count=count)
+    return values.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_bytes(stream, size: int) -> bytearray:
+    """Up to ``size`` bytes of ``stream``, fewer only where it ends, read in pieces: a size
+    that the data do not back allocates nothing."""
+    data = bytearray()
+    while len(data) < size:
+        piece = stream.read(min(_CHUNK_BYTES, size - len(data)))
+        if not piece:
+            break
+        data += piece
+    return data
+
+
+class PixelNames(Sequence):
+    """The names ``pixel_<row>_<col>`` of an ``n_rows x n_columns`` image's pixels, in the order
+    of the flattened image (row by row), each made when asked for: an image of a million pixels
+    holds no million strings."""
+
+    def __init__(self, n_rows: int, n_columns: int):
+        self.n_rows, self.n_columns = n_rows, n_columns
+
+    def __len__(self) -> int:
+        return self.n_rows * self.n_columns
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[position] for position in range(*index.indices(len(self))))
+        position = operator.index(index)
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(f"pixel index {index} out of range for {len(self)} pixels")
+        row, column = divmod(position, self.n_columns)
+        return f"pixel_{row}_{column}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, PixelNames):
+            return (self.n_rows, self.n_columns) == (other.n_rows, other.n_columns)
+        return isinstance(other, (tuple, list)) and tuple(self) == tuple(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"PixelNames(n_rows={self.n_rows}, n_columns={self.n_columns})"
 
 
 def _find_idx(folder: Path, stem: str) -> Path:
@@ -632,12 +756,12 @@ def load_mnist(folder, kind: str = "train") -> Dataset:
     if labels.size and labels.max() > 9:
         raise ValueError(f"{labels_path}: expected digit labels 0..9, got {labels.max()}")
     n_images, n_rows, n_columns = images.shape
+    X = images.reshape(n_images, n_rows * n_columns).astype(np.float64)
+    X /= 255.0
     return Dataset(
-        X=images.reshape(n_images, n_rows * n_columns).astype(np.float64) / 255.0,
+        X=X,
         y=labels.astype(np.int64),
-        feature_names=tuple(
-            f"pixel_{row}_{col}" for row in range(n_rows) for col in range(n_columns)
-        ),
+        feature_names=PixelNames(n_rows, n_columns),
         target_name="digit",
         task="classification",
         label_names=tuple(str(digit) for digit in range(10)),

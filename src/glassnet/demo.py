@@ -4,7 +4,8 @@
 2. The 2-2-1 network with every weight ``[0, 1]`` and bias 0 gives 0.7216 for ``[2, 3]``.
 3. MSE of always answering 0 on the four people: 0.5.
 4. Backprop by hand for Alice (all weights 1, biases 0): ``dL/dw1 = 0.0214``.
-5. SGD on the four people, one sample at a time, learning rate 0.1, 1000 epochs.
+5. SGD on the four people, one sample at a time, learning rate 0.1, 1000 epochs (the tutorial
+   prints the loss every 10 epochs; the demo, by default, every 100).
 6. Predictions for Emily and Frank.
 """
 
@@ -33,9 +34,17 @@ def tutorial_network(hidden_weights, output_weights, biases=0.0, dtype="float64"
     return Network([hidden, output], dtype=dtype)
 
 
-def run(stream=None, seed: int = 0) -> History:
-    """Print the tutorial's worked examples and training run; return the training History."""
+#: The demo prints the training loss every this many epochs unless told otherwise.
+PRINT_EVERY = 100
+
+
+def run(stream=None, seed: int = 0, print_every: int = PRINT_EVERY) -> History:
+    """Print the tutorial's worked examples and training run; return the training History.
+
+    ``print_every`` epochs between two loss lines (and the last epoch's): 10 is the tutorial's.
+    """
     out = stream or sys.stdout
+    logger = EpochLogger(every=print_every, stream=out)
 
     def say(text: str = "") -> None:
         print(text, file=out)
@@ -68,6 +77,7 @@ def run(stream=None, seed: int = 0) -> History:
     say()
 
     say("5. Training on the four people: SGD, one sample at a time, learning rate 0.1")
+    say(f"   the loss every {print_every} epoch{'s' if print_every != 1 else ''}, and the last:")
     network = Network(
         [
             Dense(2, 2, "sigmoid", weight_init="normal", bias_init="normal"),
@@ -85,7 +95,7 @@ def run(stream=None, seed: int = 0) -> History:
         epochs=1000,
         batch_size=1,
         metrics=(),
-        callbacks=[EpochLogger(every=10, stream=out)],
+        callbacks=[logger],
     )
     say()
 

@@ -56,9 +56,13 @@ class ChainRule:
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Trace:
-    """A forward and backward pass of one sample, step by step."""
+    """A forward and backward pass of one sample, step by step.
+
+    ``str(trace)`` and ``repr(trace)`` are the printed trace, so a REPL shows it as it is;
+    ``to_dict()`` gives the numbers.
+    """
 
     forward: list[Step]
     loss: Step
@@ -95,26 +99,37 @@ class Trace:
                 lines.append(f"  {'':>{len(rule.name) + 4}} = {values} = {_number(rule.value)}")
         return "\n".join(lines)
 
+    __repr__ = __str__
+
 
 def explain(network, x, y, loss="mse") -> Trace:
     """Trace sample ``x`` (of ``network.input_shape``, or its ``n_in`` values in a row) with
     target ``y`` through ``network``, forward and backward.
 
-    ``y`` is the target row ``(n_out,)`` (or a class index for cross-entropy). Nothing in the
-    network changes except the gradients it stores.
+    ``y`` is the target row ``(n_out,)`` (or a class index for cross-entropy). A network with
+    an input scaler is traced on what its first layer really sees, ``a^(1) = (x - mean) /
+    scale``, and the trace shows both. Nothing in the network changes except the gradients it
+    stores.
     """
     loss = losses.get(loss)
     x = np.asarray(x)
     if x.ndim <= 1 or x.shape == network.input_shape:
         x = x.reshape(1, *(network.input_shape if x.shape == network.input_shape else (-1,)))
-    x = network.check_inputs(x, "x")
-    if len(x) != 1:
-        raise ValueError(f"explain traces one sample, got {len(x)} rows in x")
+    given = network.check_inputs(x, "x")
+    if len(given) != 1:
+        raise ValueError(f"explain traces one sample, got {len(given)} rows in x")
     y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
+    value, grads = network.loss_and_gradients(given, y_row, loss=loss)
+    x = network.scale_inputs(given)  # what the first layer really sees
     outputs = _layer_outputs(network, x)
-    value, grads = network.loss_and_gradients(x, y_row, loss=loss)
 
-    forward = [Step("a^(1)", "x", x[0].copy())]
+    if network.scaler is None:
+        forward = [Step("a^(1)", "x", x[0].copy())]
+    else:
+        forward = [
+            Step("x", "the sample as given", given[0].copy()),
+            Step("a^(1)", "(x - mean) / scale, the network's input scaler", x[0].copy()),
+        ]
     for number, layer in enumerate(network.layers, start=1):
         l_in, l_out = number, number + 1
         if not isinstance(layer, Dense):

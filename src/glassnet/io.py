@@ -24,41 +24,58 @@ A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holdi
                "optimizer"             JSON of Optimizer.get_config(), with its state arrays
                "random_state"          JSON {"layers.<i>": state} of the layers' random
                                        generators (dropout), saved with the optimizer
+               "schedule"              JSON {"config", "state"} of the optimizer's learning-rate
+                                       schedule, saved with the optimizer when it has one
+               "training_state"        JSON of TrainingState.to_dict(): the epoch reached and
+                                       the shuffle generator, saved with the optimizer
                "history"               JSON of History.to_dict(): what training recorded
 
 Loading trusts nothing in the file: the format and its version, every JSON field, every array's
 name, shape and dtype and the consistency of classes and scaler with the network are checked,
 and any problem raises ``ModelFileError`` whose message starts with the path and names it.
+Memory and time follow what the file holds, not what it claims: JSON fields are plain data of
+bounded nesting (``glassnet._json``), a config has at most ``MAX_LAYERS`` layers and no more
+parameters than the file stores, and class labels become an array no larger than a small
+multiple of their own characters. ``inspect`` reads a file exactly as ``load`` does, so the two
+accept the same files.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 import glassnet
+from glassnet import _json, losses, optimizers, schedules
 from glassnet import layers as _layers
-from glassnet import losses, optimizers
 from glassnet import safetensors as st
+from glassnet._checks import SIMPLE_DTYPE_NAME
 from glassnet.callbacks import History
 from glassnet.network import Network
-from glassnet.preprocessing import Standardizer
+from glassnet.preprocessing import LABEL_KINDS, Standardizer, check_labels
 from glassnet.safetensors import ModelFileError
+from glassnet.training import TrainingState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
 
 FORMAT = "glassnet"
 FORMAT_VERSION = 1
 
-# NumPy dtype kinds of class labels that JSON holds exactly: bool, ints, floats, str.
-_CLASS_KINDS = "biufU"
-# A sample has at most this many axes, each of at most this size (a file cannot ask for more).
-_MAX_AXES, _MAX_SIZE = 8, 2**31 - 1
 # A "<U1000000000" in a damaged file would allocate gigabytes per label; no label is this long.
 _MAX_LABEL_CHARS = 65_536
+# A sample has at most this many axes, each of at most this size (a file cannot ask for more).
+_MAX_AXES, _MAX_SIZE = 8, 2**31 - 1
+# A fixed-width array of labels takes (number of labels) x (width) characters: a model file may
+# ask for at most this many times the characters its labels really have, plus _MAX_LABEL_CHARS,
+# so that thousands of one-letter labels cannot ask for 65,536 characters each.
+_LABEL_WIDTH_FACTOR = 8
+# Far more layers than any network glassnet trains; a config of a million Dropout layers would
+# take minutes to build before anything else could be checked.
+MAX_LAYERS = 10_000
 
 
 def save(network: Network, path, *, include_optimizer: bool = False) -> None:
@@ -108,9 +125,13 @@ def save(network: Network, path, *, include_optimizer: bool = False) -> None:
             metadata["random_state"] = json.dumps(
                 {name: layer.get_random_state() for name, layer in random_layers.items()}
             )
+        if optimizer.schedule is not None:
+            metadata["schedule"] = _schedule_json(optimizer.schedule)
+        if network.training_state is not None:
+            metadata["training_state"] = json.dumps(network.training_state.to_dict())
     history = network.history
     if history is not None:
-        metadata["history"] = _history_json(history)
+        metadata["history"] = _history_json(history, len(network.layers))
     st.save(path, arrays, metadata)
 
 
@@ -124,7 +145,54 @@ def load(path) -> Network:
     ``ModelFileError`` (a ``ValueError``) naming the path and the problem for any file that is
     not a valid glassnet model, ``FileNotFoundError`` when there is no file.
     """
+    return _read(Path(path))[0]
+
+
+def inspect(path) -> dict:
+    """Summarise the model file at ``path``.
+
+    Returns a dict with ``path``, ``format_version``, ``glassnet_version``, ``config``,
+    ``n_in``, ``n_out``, ``input_shape``, ``output_shape`` (lists), ``n_parameters``, ``dtype``,
+    ``classes`` (a list, or None), ``scaler`` (True when stored), ``feature_names`` (a list,
+    or None), ``target_name`` (or None), ``loss`` (its config, or None), ``optimizer`` (its
+    config, or None) and ``history`` (None, or ``{"epochs", "best_epoch", "final"}`` where
+    ``final`` maps each recorded metric to its last value). The file is read and checked
+    exactly as ``load`` reads it, weights included, so ``inspect`` raises for every file that
+    ``load`` refuses and for no other.
+    """
     path = Path(path)
+    network, metadata = _read(path)
+    history = None
+    if network.history is not None:
+        recorded = network.history
+        history = {
+            "epochs": recorded.epochs,
+            "best_epoch": recorded.best_epoch,
+            "final": recorded.last(),
+        }
+    return {
+        "path": str(path),
+        "format_version": int(metadata["format_version"]),
+        "glassnet_version": metadata.get("glassnet_version"),
+        "config": network.get_config(),
+        "dtype": network.dtype.name,
+        "n_in": network.n_in,
+        "n_out": network.n_out,
+        "input_shape": list(network.input_shape),
+        "output_shape": list(network.output_shape),
+        "n_parameters": network.n_parameters,
+        "classes": network.classes.tolist() if network.classes is not None else None,
+        "scaler": network.scaler is not None,
+        "feature_names": None if network.feature_names is None else list(network.feature_names),
+        "target_name": network.target_name,
+        "loss": network.loss.get_config() if network.loss is not None else None,
+        "optimizer": network.optimizer.get_config() if network.optimizer is not None else None,
+        "history": history,
+    }
+
+
+def _read(path: Path) -> tuple[Network, dict[str, str]]:
+    """``(network, metadata)`` of the model file at ``path``, every part of it checked."""
     # The header alone tells a foreign file apart, without reading its (maybe large) tensors.
     _check_format(path, st.read_metadata(path))
     arrays, metadata = st.load(path)
@@ -147,14 +215,14 @@ def load(path) -> Network:
     try:
         network.set_weights({name: arrays[name] for name, _ in network.named_weights()})
     except ValueError as error:
-        raise ModelFileError(f"{path}: invalid weights: {error}") from None
+        raise ModelFileError(f"{path}: invalid weights: {_reason(error)}") from None
     if "classes" in metadata or "classes_dtype" in metadata:
         network.classes = _load_classes(path, metadata, network.n_out)
     if _has_scaler(path, metadata):
         try:
             network.scaler = Standardizer(arrays["scaler.mean"], arrays["scaler.scale"])
         except ValueError as error:
-            raise ModelFileError(f"{path}: invalid scaler: {error}") from None
+            raise ModelFileError(f"{path}: invalid scaler: {_reason(error)}") from None
     network.feature_names, network.target_name = _load_names(path, metadata, network.n_in)
     network.loss = _load_loss(path, metadata)
     if optimizer is not None:
@@ -162,64 +230,21 @@ def load(path) -> Network:
         network.optimizer = optimizer
     if "random_state" in metadata:
         _load_random_states(path, network, _json_field(path, metadata, "random_state"))
+    if "schedule" in metadata:
+        if optimizer is None:
+            raise ModelFileError(f"{path}: metadata has a 'schedule' but no 'optimizer'")
+        optimizer.schedule = _load_schedule(path, _json_field(path, metadata, "schedule"))
+    if "training_state" in metadata:
+        data = _json_field(path, metadata, "training_state")
+        try:
+            network.training_state = TrainingState.from_dict(data)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: metadata 'training_state': {_reason(error)}") from None
     if "history" in metadata:
-        network.history = _load_history(path, _json_field(path, metadata, "history"))
-    return network
-
-
-def inspect(path) -> dict:
-    """Summarise the model file at ``path`` from its header, without reading any weight.
-
-    Returns a dict with ``path``, ``format_version``, ``glassnet_version``, ``config``,
-    ``n_in``, ``n_out``, ``n_parameters``, ``dtype``, ``classes`` (a list, or None), ``scaler``
-    (True when stored), ``feature_names`` (a list, or None), ``target_name`` (or None),
-    ``loss`` (its config, or None), ``optimizer`` (its config, or None) and ``history`` (None,
-    or ``{"epochs", "best_epoch", "final"}`` where ``final`` maps each recorded metric to its
-    last value). Raises like
-    ``load`` for a file that is not a glassnet model; the weights themselves are checked only by
-    ``load``.
-    """
-    path = Path(path)
-    metadata = st.read_metadata(path)
-    format_version = _check_format(path, metadata)
-    config = _json_field(path, metadata, "config")
-    layers = _build_layers(path, config)
-    input_shape = _input_shape(path, config, layers)
-    n_parameters, output_shape = _count_parameters(path, layers, input_shape)
-    n_in, n_out = math.prod(input_shape), output_shape[-1]
-    classes = None
-    if "classes" in metadata or "classes_dtype" in metadata:
-        classes = _load_classes(path, metadata, n_out).tolist()
-    feature_names, target_name = _load_names(path, metadata, n_in)
-    history = None
-    if "history" in metadata:
-        recorded = _load_history(path, _json_field(path, metadata, "history"))
-        history = {
-            "epochs": recorded.epochs,
-            "best_epoch": recorded.best_epoch,
-            "final": {key: values[-1] for key, values in recorded.metrics.items() if values},
-        }
-    loss = _load_loss(path, metadata)
-    optimizer = _json_field(path, metadata, "optimizer") if "optimizer" in metadata else None
-    return {
-        "path": str(path),
-        "format_version": format_version,
-        "glassnet_version": metadata.get("glassnet_version"),
-        "config": config,
-        "dtype": config.get("dtype", "float32"),
-        "n_in": n_in,
-        "n_out": n_out,
-        "input_shape": list(input_shape),
-        "output_shape": list(output_shape),
-        "n_parameters": n_parameters,
-        "classes": classes,
-        "scaler": _has_scaler(path, metadata),
-        "feature_names": list(feature_names) if feature_names is not None else None,
-        "target_name": target_name,
-        "loss": loss.get_config() if loss is not None else None,
-        "optimizer": optimizer,
-        "history": history,
-    }
+        network.history = _load_history(
+            path, _json_field(path, metadata, "history"), len(network.layers)
+        )
+    return network, metadata
 
 
 # -- save helpers ----------------------------------------------------------------------------------
@@ -261,7 +286,7 @@ def _config_json(network: Network) -> str:
 def _classes_json(network: Network) -> tuple[str, str]:
     """``(labels as a JSON list, their dtype)`` after checking ``load`` will accept them."""
     classes = np.asarray(network.classes)
-    if classes.dtype.kind not in _CLASS_KINDS or _too_wide(classes.dtype):
+    if classes.dtype.kind not in LABEL_KINDS or _too_wide(classes.dtype):
         raise ValueError(
             f"cannot save: network.classes has dtype {classes.dtype}; a model file holds "
             f"labels that are strings (up to {_MAX_LABEL_CHARS} characters), integers, floats "
@@ -353,15 +378,37 @@ def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.nda
     return json.dumps(config, allow_nan=False), state
 
 
-def _history_json(history) -> str:
+def _schedule_json(schedule) -> str:
+    """The ``schedule`` entry, checked to rebuild into the same schedule on load."""
+    config = schedule.get_config()
+    try:
+        rebuilt = schedules.get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: {error}; only built-in "
+            "schedules can be stored (save with include_optimizer=False)"
+        ) from None
+    if type(rebuilt) is not type(schedule):
+        raise ValueError(
+            f"cannot save the schedule {type(schedule).__name__}: it would load as "
+            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
+        )
+    return json.dumps({"config": config, "state": schedule.get_state()}, allow_nan=False)
+
+
+def _history_json(history, n_layers: int) -> str:
     if not isinstance(history, History):
         raise ValueError(
             f"cannot save: network.history must be a glassnet History, got {type(history).__name__}"
         )
     try:
-        return json.dumps(history.to_dict())
+        text = json.dumps(history.to_dict())
     except (TypeError, ValueError) as error:
         raise ValueError(f"cannot save: network.history is not JSON: {error}") from None
+    problem = _history_problem(json.loads(text), n_layers)
+    if problem:
+        raise ValueError(f"cannot save: network.history {problem}")
+    return text
 
 
 # -- load helpers ----------------------------------------------------------------------------------
@@ -391,11 +438,9 @@ def _json_field(path: Path, metadata: dict[str, str], key: str):
     if key not in metadata:
         raise ModelFileError(f"{path}: metadata has no {key!r}")
     try:
-        return json.loads(metadata[key])
-    except json.JSONDecodeError as error:
+        return _json.loads(metadata[key])
+    except ValueError as error:
         raise ModelFileError(f"{path}: bad JSON in metadata {key!r}: {error}") from None
-    except RecursionError:
-        raise ModelFileError(f"{path}: bad JSON in metadata {key!r}: nested too deeply") from None
 
 
 def _build_layers(path: Path, config) -> list:
@@ -407,12 +452,22 @@ def _build_layers(path: Path, config) -> list:
         )
     if not config["layers"]:
         raise ModelFileError(f"{path}: metadata 'config' has no layers")
+    if len(config["layers"]) > MAX_LAYERS:
+        raise ModelFileError(
+            f"{path}: metadata 'config' has {len(config['layers'])} layers, more than the "
+            f"{MAX_LAYERS} a model file may hold"
+        )
+    seed = config.get("seed")
+    if seed is not None and not (type(seed) is int and seed >= 0):
+        raise ModelFileError(
+            f"{path}: metadata 'config' seed must be null or an integer >= 0, got {_brief(seed)}"
+        )
     layers = []
     for index, layer_config in enumerate(config["layers"]):
         try:
             layers.append(_layers.from_config(layer_config))
         except (TypeError, ValueError) as error:
-            raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
+            raise ModelFileError(f"{path}: config layers[{index}]: {_reason(error)}") from None
     return layers
 
 
@@ -451,7 +506,7 @@ def _build_network(path: Path, config, arrays: dict) -> Network:
     try:
         return Network.from_config(config)
     except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: config cannot be built: {error}") from None
+        raise ModelFileError(f"{path}: config cannot be built: {_reason(error)}") from None
 
 
 def _has_scaler(path: Path, metadata: dict[str, str]) -> bool:
@@ -492,13 +547,15 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
         raise ModelFileError(f"{path}: metadata has 'classes' but no 'classes_dtype'")
     values = _json_field(path, metadata, "classes")
     dtype_text = metadata["classes_dtype"]
-    try:
-        dtype = np.dtype(dtype_text)
-    except (TypeError, ValueError):
-        dtype = None
-    if dtype is None or dtype.kind not in _CLASS_KINDS or _too_wide(dtype):
+    dtype = None
+    if SIMPLE_DTYPE_NAME.fullmatch(dtype_text):  # NumPy's parser of other strings is no place
+        try:  # for a file's text: it can be slow, and raise SyntaxError
+            dtype = np.dtype(dtype_text)
+        except (TypeError, ValueError, OverflowError):
+            dtype = None
+    if dtype is None or dtype.kind not in LABEL_KINDS or _too_wide(dtype):
         raise ModelFileError(
-            f"{path}: metadata 'classes_dtype' is {dtype_text!r}, expected the dtype of "
+            f"{path}: metadata 'classes_dtype' is {_quoted(dtype_text)}, expected the dtype of "
             f"strings (up to {_MAX_LABEL_CHARS} characters), integers, floats or booleans"
         )
     if not isinstance(values, list) or not all(_fits_kind(value, dtype.kind) for value in values):
@@ -506,6 +563,12 @@ def _load_classes(path: Path, metadata: dict[str, str], n_out: int) -> np.ndarra
             f"{path}: metadata 'classes' must be a JSON list of {_KIND_NAMES[dtype.kind]} "
             f"(classes_dtype {dtype_text!r}), got {_brief(values)}"
         )
+    # Both checked before the array is made, whose size they bound.
+    problem = _count_problem(len(values), n_out)
+    if problem is None and dtype.kind == "U":
+        problem = _width_problem(len(values), dtype, sum(map(len, values)))
+    if problem:
+        raise ModelFileError(f"{path}: metadata 'classes' {problem}")
     try:
         classes = np.array(values, dtype=dtype)
     except (OverflowError, ValueError):
@@ -537,7 +600,11 @@ def _load_names(path: Path, metadata: dict[str, str], n_in: int):
 
 def _feature_names_problem(names, n_in: int) -> str | None:
     """Why ``names`` cannot name the inputs of a network with ``n_in`` inputs, or None."""
-    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+    if (
+        not isinstance(names, Sequence)
+        or isinstance(names, str)
+        or not all(isinstance(name, str) for name in names)
+    ):
         return f"must be a list of strings, got {_brief(_jsonable(names))}"
     if len(names) != n_in:
         return f"must hold {n_in} names, one per input, got {len(names)}: {_brief(list(names))}"
@@ -575,21 +642,43 @@ def _fits_kind(value, kind: str) -> bool:
 
 
 def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
-    """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can.
-
-    One sigmoid output tells exactly two classes apart; ``n_out`` outputs up to ``n_out``.
-    """
+    """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can."""
     if classes.ndim != 1:
         return f"must be 1-D, got shape {classes.shape}"
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        return "must be finite numbers"
+    try:
+        check_labels(classes, "labels")
+    except (TypeError, ValueError) as error:
+        return f"must be class labels: {_reason(error)}"
     if len(np.unique(classes)) != len(classes):
         return f"must be distinct, got {_brief(classes.tolist())}"
+    problem = _count_problem(len(classes), n_out)
+    if problem is None and classes.dtype.kind == "U":
+        problem = _width_problem(len(classes), classes.dtype, sum(map(len, classes.tolist())))
+    return problem
+
+
+def _count_problem(n_classes: int, n_out: int) -> str | None:
+    """Why ``n_classes`` labels cannot name the outputs of a network with ``n_out`` outputs:
+    one sigmoid output tells exactly two classes apart; ``n_out`` outputs up to ``n_out``."""
     most = 2 if n_out == 1 else n_out
-    if not 2 <= len(classes) <= most:
+    if not 2 <= n_classes <= most:
         return (
-            f"has {len(classes)} label(s), but a network with {n_out} output(s) tells "
+            f"has {n_classes} label(s), but a network with {n_out} output(s) tells "
             f"{'exactly 2' if n_out == 1 else f'2 to {n_out}'} classes apart"
+        )
+    return None
+
+
+def _width_problem(n_labels: int, dtype: np.dtype, n_chars: int) -> str | None:
+    """Why ``n_labels`` strings of ``n_chars`` characters in all are too few for an array of
+    the fixed-width string ``dtype`` (``_LABEL_WIDTH_FACTOR``), or None."""
+    width = dtype.itemsize // 4
+    if n_labels * width > _LABEL_WIDTH_FACTOR * n_chars + _MAX_LABEL_CHARS:
+        return (
+            f"holds {n_labels} labels of {n_chars} characters in all, but its dtype "
+            f"{dtype.str} makes each {width} characters wide: an array of more than "
+            f"{_LABEL_WIDTH_FACTOR} times their characters (plus {_MAX_LABEL_CHARS}); use a "
+            "dtype as wide as the longest label"
         )
     return None
 
@@ -602,7 +691,7 @@ def _load_loss(path: Path, metadata: dict[str, str]):
     try:
         return losses.get(config)
     except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: metadata 'loss' cannot be built: {error}") from None
+        raise ModelFileError(f"{path}: metadata 'loss' cannot be built: {_reason(error)}") from None
 
 
 def _build_optimizer(path: Path, network: Network, config):
@@ -614,9 +703,28 @@ def _build_optimizer(path: Path, network: Network, config):
     try:
         optimizer = optimizers.get(config)
     except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: metadata 'optimizer' cannot be built: {error}") from None
+        raise ModelFileError(
+            f"{path}: metadata 'optimizer' cannot be built: {_reason(error)}"
+        ) from None
     optimizer.bind(network.parameters())
     return optimizer
+
+
+def _load_schedule(path: Path, data):
+    """The stored learning-rate schedule, with its state."""
+    if not isinstance(data, dict) or set(data) != {"config", "state"}:
+        raise ModelFileError(
+            f"{path}: metadata 'schedule' must be a JSON object with 'config' and 'state', "
+            f"got {_brief(data)}"
+        )
+    try:
+        schedule = schedules.get(data["config"])
+        schedule.set_state(data["state"])
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(
+            f"{path}: metadata 'schedule' cannot be built: {_reason(error)}"
+        ) from None
+    return schedule
 
 
 def _random_layers(network: Network) -> dict:
@@ -640,7 +748,9 @@ def _load_random_states(path: Path, network: Network, states) -> None:
         try:
             expected[name].set_random_state(state)
         except ValueError as error:
-            raise ModelFileError(f"{path}: metadata 'random_state' of {name}: {error}") from None
+            raise ModelFileError(
+                f"{path}: metadata 'random_state' of {name}: {_reason(error)}"
+            ) from None
 
 
 def _load_optimizer_state(path: Path, optimizer, arrays: dict) -> None:
@@ -658,28 +768,63 @@ def _load_optimizer_state(path: Path, optimizer, arrays: dict) -> None:
     try:
         optimizer.load_state_dict(state)
     except ValueError as error:
-        raise ModelFileError(f"{path}: {error}") from None
+        raise ModelFileError(f"{path}: {_reason(error)}") from None
 
 
-def _load_history(path: Path, data) -> History:
-    """A ``History`` from its stored dict, after checking every field's type."""
+def _load_history(path: Path, data, n_layers: int) -> History:
+    """A ``History`` from its stored dict, after checking every field (``_history_problem``)."""
+    problem = _history_problem(data, n_layers)
+    if problem:
+        raise ModelFileError(f"{path}: metadata 'history' {problem}")
+    metrics = {name: [float(value) for value in values] for name, values in data["metrics"].items()}
+    return History(metrics, data.get("best_epoch"))
+
+
+_GRAD_NORM = "grad_norm."
+
+
+def _history_problem(data, n_layers: int) -> str | None:
+    """Why ``data`` is not the ``History.to_dict()`` of a network of ``n_layers`` layers, or None.
+
+    Every value is a number that a float holds (not an integer of 400 digits; NaN and infinities
+    are kept, as training may record them), every ``grad_norm.<i>`` names a layer and
+    ``best_epoch`` is an epoch that was recorded.
+    """
     metrics = data.get("metrics") if isinstance(data, dict) else None
-    best_epoch = data.get("best_epoch") if isinstance(data, dict) else None
-    valid = (
-        isinstance(metrics, dict)
-        and all(
-            isinstance(values, list)
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-            for values in metrics.values()
+    if not isinstance(metrics, dict) or not all(isinstance(v, list) for v in metrics.values()):
+        return (
+            "must be a JSON object with 'metrics' (name -> list of numbers) and 'best_epoch' "
+            f"(an integer or null), got {_brief(data)}"
         )
-        and (best_epoch is None or (type(best_epoch) is int and best_epoch >= 0))
-    )
-    if not valid:
-        raise ModelFileError(
-            f"{path}: metadata 'history' must be a JSON object with 'metrics' (name -> list "
-            f"of numbers) and 'best_epoch' (an integer or null), got {_brief(data)}"
+    layer_names = {f"{_GRAD_NORM}{index}" for index in range(n_layers)}
+    for name, values in metrics.items():
+        if not all(map(_float_number, values)):
+            return f"metric {_brief(name)} must be a list of numbers a float holds, got " + _brief(
+                values
+            )
+        if name.startswith(_GRAD_NORM) and name not in layer_names:
+            return f"metric {_brief(name)} names no layer (the network has {n_layers})"
+    n_epochs = max(map(len, metrics.values()), default=0)
+    best_epoch = data.get("best_epoch")
+    if best_epoch is not None and not (type(best_epoch) is int and 0 <= best_epoch < n_epochs):
+        return (
+            f"'best_epoch' (an integer or null) must be one of the {n_epochs} recorded epochs, "
+            f"got {_brief(best_epoch)}"
         )
-    return History.from_dict(data)
+    return None
+
+
+def _float_number(value) -> bool:
+    """Whether a JSON value is a number that a Python float holds (NaN and infinities too)."""
+    if isinstance(value, float):
+        return True
+    if type(value) is not int:
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _count_parameters(path: Path, layers, input_shape) -> tuple[int, tuple]:
@@ -690,7 +835,7 @@ def _count_parameters(path: Path, layers, input_shape) -> tuple[int, tuple]:
         try:
             shape, param_shapes = layer.describe(shape)
         except (TypeError, ValueError) as error:
-            raise ModelFileError(f"{path}: config layers[{index}]: {error}") from None
+            raise ModelFileError(f"{path}: config layers[{index}]: {_reason(error)}") from None
         total += sum(math.prod(param_shape) for param_shape in param_shapes.values())
     return total, tuple(shape)
 
@@ -699,3 +844,14 @@ def _brief(value) -> str:
     """A JSON value from the file, shortened for a message."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _quoted(text: str) -> str:
+    """``repr(text)`` of a string from the file, shortened for a message."""
+    return repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+
+
+def _reason(error: Exception) -> str:
+    """An error's message, shortened: it may quote a value of any size from the file."""
+    text = str(error)
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -216,9 +216,10 @@ class Network:
         """Return ``X`` as a finite ``(n_samples, *input_shape)`` array of the network's dtype.
 
         Rows of flattened values ``(n_samples, n_in)``, as a CSV file holds them, are reshaped
-        to ``input_shape``.
+        to ``input_shape``. A value beyond the dtype's range raises rather than becoming an
+        infinity.
         """
-        X = numeric_array(X, name)
+        X = numeric_array(X, name, dtype=self.dtype)
         if X.ndim >= 2 and X.shape[1:] == self.input_shape:
             return np.asarray(X, dtype=self.dtype)
         if X.ndim == 2 and X.shape[1] == self.n_in:
@@ -280,18 +281,19 @@ class Network:
         self.forward(X, training)
         head = self.head
         z, a = head.z, head.a
-        rows = (-1, z.shape[-1])
-        if sample_weight is not None:
-            sample_weight = sample_weight.reshape(-1)
-            if len(sample_weight) != len(z.reshape(rows)):
-                sample_weight = np.repeat(sample_weight, len(z.reshape(rows)) // len(X))
-        data_loss, delta = loss.residual(
-            Y.reshape(rows), z.reshape(rows), a.reshape(rows), head.activation, sample_weight
-        )
-        penalty = self.penalty(weight_decay, l1)
+        if z.ndim > 2:  # positions of a sequence (or map) are scored as rows
+            rows = (-1, z.shape[-1])
+            z, a, Y = z.reshape(rows), a.reshape(rows), Y.reshape(rows)
+            if sample_weight is not None and sample_weight.size != len(z):
+                sample_weight = np.repeat(sample_weight, len(z) // len(X))
+            if sample_weight is not None:
+                sample_weight = sample_weight.reshape(-1)
+        data_loss, delta = loss.residual(Y, z, a, head.activation, sample_weight)
+        penalty = self.penalty(weight_decay, l1) if weight_decay or l1 else 0.0
         if backward:
-            self.backward(delta.reshape(z.shape))
-            self.add_penalty_gradients(weight_decay, l1)
+            self.backward(delta.reshape(head.z.shape))
+            if weight_decay or l1:
+                self.add_penalty_gradients(weight_decay, l1)
         return StepResult(data_loss, penalty)
 
     def penalty(self, weight_decay: float = 0.0, l1: float = 0.0) -> float:
@@ -360,7 +362,7 @@ class Network:
         holds the targets of every position: ``(n_samples, time, n_out)``, or class indices
         ``(n_samples, time)`` for cross-entropy.
         """
-        Y = numeric_array(Y, "Y")
+        Y = numeric_array(Y, "Y", dtype=self.dtype)
         if len(Y) != n_samples:
             raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
         loss = losses.get(loss)
@@ -448,7 +450,7 @@ class Network:
             )
         checked = {}
         for name, param in expected.items():
-            value = numeric_array(weights[name], name)
+            value = numeric_array(weights[name], name, dtype=param.dtype)
             if value.shape != param.shape:
                 raise ValueError(f"{name} must have shape {param.shape}, got {value.shape}")
             checked[name] = value
@@ -527,16 +529,16 @@ def _shape_text(shape) -> str:
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """Return per-sample weights ``(n_samples,)`` (or per position) as non-negative finite
     numbers of ``dtype`` with a positive sum, or raise naming ``sample_weight``."""
-    weights = numeric_array(sample_weight, "sample_weight")
+    weights = numeric_array(sample_weight, "sample_weight", dtype=dtype)
     if len(weights) != n_samples:
         raise ValueError(
             f"sample_weight must have {n_samples} entries, one per sample, got {len(weights)}"
         )
-    if weights.dtype.kind == "c" or np.any(weights < 0):
+    if np.any(weights < 0):
         raise ValueError("sample_weight must hold non-negative real numbers")
     if not np.add.reduce(weights, axis=None) > 0:
         raise ValueError("sample_weight must not be all zero")
-    return np.asarray(weights, dtype=dtype)
+    return weights
 
 
 def class_indices(output: np.ndarray) -> np.ndarray:

@@ -72,12 +72,16 @@ def all_finite(array: np.ndarray) -> bool:
     Small arrays are tested value by value. A large one is first summed: a sum is never finite
     when a value is NaN or infinite, and its row sums ``array @ ones`` take one pass of BLAS
     over the data, with its threads, and no temporary the size of the data (multiplying by 1
-    keeps every NaN and inf). Only a non-finite sum, from a bad value or from large finite
-    values overflowing, is looked at value by value.
+    keeps every NaN and inf); rows too long for a ones vector to be small are summed by NumPy
+    instead. Only a non-finite sum, from a bad value or from large finite values overflowing,
+    is looked at value by value.
     """
     if array.size > MASK_LIMIT and array.ndim >= 1:
         with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
+            if array.shape[-1] <= MASK_LIMIT:
+                row_sums = np.matmul(array, np.ones(array.shape[-1], dtype=array.dtype))
+            else:
+                row_sums = np.add.reduce(array, axis=-1)
             if np.isfinite(np.add.reduce(row_sums, axis=None)):
                 return True
     return bool(np.isfinite(array).all())

@@ -6,9 +6,11 @@ file or the whole new one. matplotlib is optional (``pip install "glassnet[plots
 imported inside the functions, so ``import glassnet`` never pays for it.
 
 - ``loss_curve``: training and validation loss per epoch (the tutorial's figure 8), and
-  accuracy beside it when it was recorded.
-- ``decision_boundary``: what a 2-input classifier predicts over the plane, with the data.
-- ``network_diagram``: units as circles, weights as lines coloured by sign, width by ``|w|``.
+  accuracy (classifiers) or R² (regressions) beside it when it was recorded.
+- ``decision_boundary``: what a classifier predicts over the plane of two of its inputs, with
+  the data; any other inputs are held at their means.
+- ``network_diagram``: units as circles, weights as lines coloured by sign, width by ``|w|``,
+  inputs and outputs named as the network knows them.
 - ``gradient_norms``: each layer's weight-gradient norm per epoch on a log scale, which shows
   the tutorial's "gradient diffusion": layers far from the output may learn much more slowly.
 - ``conv_filters``: the kernels of a CNN's first convolution, as small images.
@@ -41,6 +43,22 @@ CLASS_COLOURS = (
 #: A layer wider than this is drawn as its first and last ``MAX_UNITS // 2`` units.
 MAX_UNITS = 10
 
+#: The R² panel shows values down to this: a model worse than predicting the mean by more than
+#: its variance is off the chart (early epochs often are).
+R2_FLOOR = -1.0
+
+#: The radius of a diagram's unit circles, in points.
+UNIT_RADIUS_POINTS = 11.4
+
+#: Names beside a diagram's units are cut to this many characters.
+MAX_NAME_LENGTH = 18
+
+#: A boundary's title names the inputs held at their means when there are at most this many.
+MAX_HELD_NAMED = 4
+
+#: Series of at most this many epochs get a marker per epoch (one epoch is otherwise invisible).
+MARKED_EPOCHS = 25
+
 _DPI = 100
 
 
@@ -48,8 +66,9 @@ def loss_curve(history, path=None, *, title="Loss during training"):
     """Plot the loss per epoch, training and (when recorded) validation; return the Figure.
 
     The y-axis is logarithmic when the loss spans more than a factor of 10, so the slow tail of
-    training stays visible. A second panel shows accuracy when the history has it, and a dotted
-    line marks the best epoch when early stopping restored it.
+    training stays visible. A second panel shows accuracy (classifiers) or R² (regressions) when
+    the history has it, and a dotted line marks the best epoch when early stopping restored it.
+    Short runs are drawn with a marker per epoch, so that even a single epoch shows.
 
     Args:
         history: a ``History`` (``network.history``, or what ``fit`` returned).
@@ -60,9 +79,9 @@ def loss_curve(history, path=None, *, title="Loss during training"):
     metrics = _metrics(history)
     if not metrics.get("loss"):
         raise ValueError("history has no 'loss' recorded: train the network first")
-    has_accuracy = bool(metrics.get("accuracy"))
-    figure = _new_figure(10 if has_accuracy else 7, 4.5)
-    axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
+    score = next((key for key in ("accuracy", "r2") if metrics.get(key)), None)
+    figure = _new_figure(10 if score else 7, 4.5)
+    axes = figure.subplots(1, 2 if score else 1, squeeze=False)[0]
 
     loss_axes = axes[0]
     _plot_series(loss_axes, metrics, "loss", "training loss", "C0")
@@ -76,36 +95,62 @@ def loss_curve(history, path=None, *, title="Loss during training"):
     loss_axes.set_title(title)
     best_epoch = getattr(history, "best_epoch", None)
     for panel in axes:
-        panel.set_xlabel("epoch")
+        _epoch_axis(panel, len(metrics["loss"]))
         panel.grid(True, alpha=0.3)
         if best_epoch is not None:
             panel.axvline(
                 best_epoch, color="0.4", linestyle=":", label=f"best epoch ({best_epoch})"
             )
-    if has_accuracy:
-        accuracy_axes = axes[1]
-        _plot_series(accuracy_axes, metrics, "accuracy", "training accuracy", "C0")
-        _plot_series(accuracy_axes, metrics, "val_accuracy", "validation accuracy", "C1")
-        accuracy_axes.set_ylim(-0.02, 1.02)
-        accuracy_axes.set_ylabel("accuracy")
-        accuracy_axes.set_title("Accuracy during training")
-        accuracy_axes.legend(loc="lower right")
+    if score == "accuracy":
+        _score_panel(axes[1], metrics, "accuracy", "accuracy", lowest=0.0)
+    elif score == "r2":
+        _score_panel(axes[1], metrics, "r2", "R²", lowest=R2_FLOOR)
     loss_axes.legend(loc="upper right")
     return _finish(figure, path)
 
 
-def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), resolution=200):
-    """Plot what a 2-input classifier predicts over the plane, with the data on top.
+def _score_panel(axes, metrics, key, name, lowest) -> None:
+    """A panel of a score that is at most 1 (accuracy, R²), training and validation, from 0 up
+    to 1, or from below 0 down to ``lowest``; the axis label says when values are off the chart.
+    """
+    _plot_series(axes, metrics, key, f"training {name}", "C0")
+    _plot_series(axes, metrics, f"val_{key}", f"validation {name}", "C1")
+    series = [[v for v in metrics.get(k, []) if math.isfinite(v)] for k in (key, f"val_{key}")]
+    values = [v for values in series for v in values]
+    # The view goes below ``lowest`` only to show where training ended.
+    lowest = min([lowest, *(values[-1] for values in series if values)])
+    bottom = min(0.0, max(min(values, default=0.0), lowest))
+    margin = 0.02 * (1 - bottom)
+    axes.set_ylim(bottom - margin, 1 + margin)
+    clipped = any(v < lowest for v in values)
+    axes.set_ylabel(f"{name} (values below {lowest:g} not shown)" if clipped else name)
+    axes.set_title(f"{name[0].upper()}{name[1:]} during training")
+    axes.legend(loc="best")
+
+
+def decision_boundary(
+    network, X, y, path=None, *, features=None, feature_names=None, resolution=200
+):
+    """Plot what a classifier predicts over a plane of two inputs, with the data on top.
 
     The background is the network's answer on a grid that covers the data with a margin: for
     two classes the probability of the second class (the boundary is where it is 0.5), for more
     the predicted class. ``predict_proba`` applies the network's scaler, so ``X`` is in the
     user's own units. Points are coloured by their true label.
 
+    A network with more than two inputs is drawn on the plane of the two ``features``, with
+    every other input held at its mean over ``X`` (in the user's units, before the network's
+    scaler): a slice through the input space, which the title states. The points are the data
+    seen from above that plane, so a point may sit on the far side of the boundary of the slice
+    and still be predicted right; the accuracy in the title is that of the full inputs.
+
     Args:
-        network: a classifier (``network.classes`` set by ``fit``) with 2 inputs.
-        X: ``(n_samples, 2)`` inputs; y: ``(n_samples,)`` their labels, in ``network.classes``.
-        feature_names: the axis labels.
+        network: a classifier (``network.classes`` set by ``fit``) with 2 or more inputs.
+        X: ``(n_samples, n_in)`` inputs; y: ``(n_samples,)`` their labels, in ``network.classes``.
+        features: the two inputs to draw, by name (in ``feature_names``) or column index;
+            default the first two.
+        feature_names: the names of X's columns; default ``network.feature_names``, else
+            ``x1, x2, ...``.
         resolution: grid points along each axis.
     """
     require_matplotlib()
@@ -114,17 +159,19 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
             "decision_boundary needs a classifier (trained on class labels); "
             "this network predicts numbers"
         )
-    if network.n_in != 2:
+    if network.n_in < 2:
         raise ValueError(
-            f"decision_boundary draws networks with 2 inputs, this one has {network.n_in}"
+            f"decision_boundary draws a plane of two inputs; this network has {network.n_in}"
         )
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2 or len(y) != len(X):
+    if X.ndim != 2 or X.shape[1] != network.n_in or len(y) != len(X):
         raise ValueError(
-            f"X must have shape (n_samples, 2) and y one label per row, got X {X.shape} "
-            f"and y {y.shape}"
+            f"X must have shape (n_samples, {network.n_in}) and y one label per row, got X "
+            f"{X.shape} and y {y.shape}"
         )
+    names = _input_names(network, feature_names)
+    first, second = _two_features(features, names)
     classes = network.classes
     index = {label: position for position, label in enumerate(classes.tolist())}
     unknown = [label for label in y.tolist() if label not in index]
@@ -137,12 +184,15 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
         )
     colours = CLASS_COLOURS[: len(classes)]
 
-    low, high = X.min(axis=0), X.max(axis=0)
+    shown = X[:, [first, second]]
+    low, high = shown.min(axis=0), shown.max(axis=0)
     margin = np.where(high > low, 0.1 * (high - low), 1.0)
     axis_x1 = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
     axis_x2 = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     grid_x1, grid_x2 = np.meshgrid(axis_x1, axis_x2)
-    grid = np.column_stack([grid_x1.ravel(), grid_x2.ravel()])
+    means = X.mean(axis=0)
+    grid = np.tile(means, (grid_x1.size, 1))
+    grid[:, first], grid[:, second] = grid_x1.ravel(), grid_x2.ravel()
     probabilities = network.predict_proba(grid)
 
     from matplotlib import colors as colormap
@@ -187,8 +237,8 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
     for position, label in enumerate(classes.tolist()):
         chosen = true_index == position
         axes.scatter(
-            X[chosen, 0],
-            X[chosen, 1],
+            shown[chosen, 0],
+            shown[chosen, 1],
             s=28,
             color=colours[position],
             edgecolors="black",
@@ -197,10 +247,14 @@ def decision_boundary(network, X, y, path=None, *, feature_names=("x1", "x2"), r
         )
     axes.set_xlim(axis_x1[0], axis_x1[-1])
     axes.set_ylim(axis_x2[0], axis_x2[-1])
-    axes.set_xlabel(feature_names[0])
-    axes.set_ylabel(feature_names[1])
+    axes.set_xlabel(names[first])
+    axes.set_ylabel(names[second])
     accuracy = float(np.mean(network.predict(X) == y))
-    axes.set_title(f"Decision boundary (accuracy on these points: {accuracy:.1%})")
+    title = f"Decision boundary (accuracy on these points: {accuracy:.1%})"
+    held = [column for column in range(network.n_in) if column not in (first, second)]
+    if held:
+        title += "\n" + _held_text([names[column] for column in held], means[held])
+    axes.set_title(title)
     # Below the plot, so that it never hides the data.
     n_entries = len(axes.get_legend_handles_labels()[1])
     figure.legend(
@@ -216,7 +270,10 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
     larger ``|w|`` is (relative to the largest weight of its layer). A layer with more than
     ``max_units`` units shows its first and last ``max_units // 2`` units, with "… N more"
     between them. Units are named as in the tutorial when there is one hidden layer (``x1``,
-    ``h1``, ``o1``), else numbered within their layer.
+    ``h1``, ``o1``), else numbered within their layer; beside them stand the names the network
+    knows: its ``feature_names`` left of the inputs, and right of the outputs its ``classes``
+    (``P(label)`` for a single sigmoid unit) or its ``target_name``. Small networks show each
+    weight's value on its line, the labels of lines into different units spread along them.
 
     Args:
         network: any ``Network``; dropout layers are noted under the layer they follow.
@@ -245,7 +302,13 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
     label_weights = n_lines <= 16
     for column, layer in enumerate(dense):
         largest = float(np.abs(layer.W).max()) or 1.0
-        for target, y_target in zip(shown[column + 1], heights[column + 1], strict=True):
+        n_targets = len(shown[column + 1])
+        for slot, (target, y_target) in enumerate(
+            zip(shown[column + 1], heights[column + 1], strict=True)
+        ):
+            # Labels of the lines into one unit sit at one point along them, a different point
+            # for each unit, so that the labels of lines leaving one unit do not pile up.
+            along = 0.2 + 0.6 * (slot + 0.5) / n_targets
             for source, y_source in zip(shown[column], heights[column], strict=True):
                 if target is None or source is None:
                     continue
@@ -261,10 +324,9 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
                     zorder=1,
                 )
                 if label_weights:
-                    # A quarter of the way along, so labels of crossing lines do not collide.
                     axes.text(
-                        column + 0.25,
-                        0.75 * y_source + 0.25 * y_target,
+                        column + along,
+                        (1 - along) * y_source + along * y_target,
                         f"{weight:.2g}",
                         ha="center",
                         va="center",
@@ -273,6 +335,8 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "linewidth": 0},
                     )
 
+    known_names = [None] * len(sizes)
+    known_names[0], known_names[-1] = _known_input_names(network), _known_output_names(network)
     prefixes = ["x", *([""] * (len(sizes) - 2)), "o"]
     if len(sizes) == 3:
         prefixes[1] = "h"
@@ -281,7 +345,7 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
         axes.scatter(
             [column] * len(drawn),
             [y for _, y in drawn],
-            s=520,
+            s=(2 * UNIT_RADIUS_POINTS) ** 2,
             color="#f4f4f4",
             edgecolors="0.2",
             linewidths=1.0,
@@ -290,6 +354,20 @@ def network_diagram(network, path=None, *, max_units=MAX_UNITS):
         for unit, y in drawn:
             name = f"{prefixes[column]}{unit + 1}"
             axes.text(column, y, name, ha="center", va="center", fontsize=7.5, zorder=3)
+            outside = known_names[column]
+            if outside is not None:
+                side = -1 if column == 0 else 1  # inputs' names on the left, outputs' right
+                axes.annotate(
+                    _shortened(outside[unit]),
+                    (column, y),
+                    xytext=(side * UNIT_RADIUS_POINTS * 1.4, 0),
+                    textcoords="offset points",
+                    ha="right" if side < 0 else "left",
+                    va="center",
+                    fontsize=8.5,
+                    color="0.15",
+                    zorder=3,
+                )
         if None in units:
             more = sizes[column] - len(drawn)
             axes.text(
@@ -364,9 +442,11 @@ def gradient_norms(history, path=None):
             axes.plot(epochs, values, color=colour, linewidth=0.8, alpha=0.25)
             smooth = np.exp(np.convolve(np.log(values), np.ones(window) / window, mode="valid"))
             epochs, values = epochs[window // 2 : window // 2 + len(smooth)], smooth
-        axes.plot(epochs, values, label=label, color=colour, linewidth=1.8)
+        axes.plot(
+            epochs, values, label=label, color=colour, linewidth=1.8, **_epoch_markers(len(values))
+        )
     axes.set_yscale("log")
-    axes.set_xlabel("epoch")
+    _epoch_axis(axes, max(len(values) for values in norms.values()))
     axes.set_ylabel("||dJ/dW|| (log scale)")
     axes.set_title("Weight-gradient norm per layer (gradient diffusion)")
     axes.grid(True, which="both", alpha=0.3)
@@ -492,6 +572,83 @@ def label_text(label) -> str:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+def _input_names(network, feature_names) -> list[str]:
+    """One name per input: ``feature_names``, else the network's, else ``x1, x2, ...``."""
+    if feature_names is None:
+        feature_names = network.feature_names
+    if feature_names is None:
+        return [f"x{number}" for number in range(1, network.n_in + 1)]
+    names = [str(name) for name in feature_names]
+    if len(names) != network.n_in:
+        raise ValueError(
+            f"feature_names must name the network's {network.n_in} inputs, got {len(names)}: "
+            f"{', '.join(names)}"
+        )
+    return names
+
+
+def _two_features(features, names: list[str]) -> tuple[int, int]:
+    """The column indices of the two ``features`` (names or indices) to draw; default 0, 1."""
+    if features is None:
+        return 0, 1
+    listed = ", ".join(names)
+    if isinstance(features, str) or len(features) != 2:
+        raise ValueError(f"features must be two of the inputs ({listed}), got {features!r}")
+    columns = []
+    for feature in features:
+        if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+            if not 0 <= feature < len(names):
+                raise ValueError(
+                    f"feature index {feature} is out of range: the network has {len(names)} "
+                    "inputs, numbered from 0"
+                )
+            columns.append(int(feature))
+        elif feature in names:
+            columns.append(names.index(feature))
+        else:
+            raise ValueError(f"unknown feature {feature!r}; the inputs are: {listed}")
+    if columns[0] == columns[1]:
+        raise ValueError(f"features must be two different inputs, got {features!r}")
+    return columns[0], columns[1]
+
+
+def _known_input_names(network) -> list[str] | None:
+    """The network's feature names, one per input, or None when it has none."""
+    names = network.feature_names
+    if names is None or len(names) != network.n_in:
+        return None
+    return [str(name) for name in names]
+
+
+def _known_output_names(network) -> list[str] | None:
+    """What each output unit stands for, or None when the network does not say: a classifier's
+    labels (``P(label)`` of the second for a single sigmoid unit), a regression's target."""
+    classes = network.classes
+    if classes is not None:
+        labels = [label_text(label) for label in classes.tolist()]
+        if len(labels) == network.n_out:
+            return labels
+        if network.n_out == 1 and len(labels) == 2:
+            return [f"P({labels[1]})"]
+        return None
+    if network.target_name is not None and network.n_out == 1:
+        return [str(network.target_name)]
+    return None
+
+
+def _shortened(name: str) -> str:
+    """``name``, cut to ``MAX_NAME_LENGTH`` characters with an ellipsis when longer."""
+    return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "…"
+
+
+def _held_text(names: list[str], values: np.ndarray) -> str:
+    """``"held at their means: c = 1.5, d = 2"``, or a count when there are many."""
+    if len(names) > MAX_HELD_NAMED:
+        return f"the other {len(names)} inputs held at their means"
+    held = ", ".join(f"{name} = {value:.3g}" for name, value in zip(names, values, strict=True))
+    return f"held at their means: {held}"
+
+
 def _new_figure(width: float, height: float):
     """A matplotlib ``Figure`` of ``width`` x ``height`` inches, drawn by the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -512,7 +669,30 @@ def _metrics(history) -> dict[str, list[float]]:
 def _plot_series(axes, metrics, key, label, colour) -> None:
     values = metrics.get(key)
     if values:
-        axes.plot(np.arange(len(values)), values, label=label, color=colour, linewidth=1.6)
+        axes.plot(
+            np.arange(len(values)),
+            values,
+            label=label,
+            color=colour,
+            linewidth=1.6,
+            **_epoch_markers(len(values)),
+        )
+
+
+def _epoch_axis(axes, n_epochs: int) -> None:
+    """Label the x-axis "epoch", with whole-number ticks; a short run is framed half an epoch
+    either side, so that a single epoch is a dot in the middle rather than at an edge."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
+    if n_epochs <= MARKED_EPOCHS:
+        axes.set_xlim(-0.5, n_epochs - 0.5)
+
+
+def _epoch_markers(n_epochs: int) -> dict:
+    """Line options that mark every epoch of a short run, so that one epoch is a visible dot."""
+    return {"marker": "o", "markersize": 4} if n_epochs <= MARKED_EPOCHS else {}
 
 
 def _shown_units(size: int, max_units: int) -> list[int | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from glassnet._checks import numeric_array
@@ -33,14 +35,27 @@ class Standardizer:
 
     def fit(self, X, *, pooled: bool = False) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``,
-        or with ``pooled`` those of all its values, shared by every column."""
+        or with ``pooled`` those of all its values, shared by every column.
+
+        A column whose mean or standard deviation overflows float64 (values near ``1e308``)
+        raises rather than scaling every input to NaN.
+        """
         X = numeric_array(X, "X", ndim=2)
-        if pooled:
-            self.mean = np.full(X.shape[1], X.mean(dtype=np.float64))
-            scale = np.full(X.shape[1], X.std(dtype=np.float64))
-        else:
-            self.mean = X.mean(axis=0, dtype=np.float64)
-            scale = X.std(axis=0, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if pooled:
+                mean = np.full(X.shape[1], X.mean(dtype=np.float64))
+                scale = np.full(X.shape[1], X.std(dtype=np.float64))
+            else:
+                mean = X.mean(axis=0, dtype=np.float64)
+                scale = X.std(axis=0, dtype=np.float64)
+        overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
+        if overflowed.any():
+            column = int(np.argmax(overflowed))
+            raise ValueError(
+                f"X column {column} cannot be standardised: its mean or standard deviation "
+                f"overflows float64 (its values reach {np.abs(X[:, column]).max():.6g})"
+            )
+        self.mean = mean
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
 
@@ -70,31 +85,41 @@ class Standardizer:
 class LabelEncoder:
     """Map the user's class labels (strings or numbers) to indices 0..k-1 and back.
 
-    ``classes`` holds the sorted distinct labels; label ``classes[i]`` is encoded as ``i``.
+    ``classes`` holds the distinct labels (sorted by ``fit``); label ``classes[i]`` is encoded
+    as ``i``. Labels keep their type: strings stay strings, integers integers (see
+    ``check_labels`` for what a label may be).
     """
 
     def __init__(self, classes=None):
-        self.classes = None if classes is None else np.asarray(classes)
+        self.classes = None
+        self._order = None
+        if classes is not None:
+            classes = check_labels(classes, "classes")
+            order = np.argsort(classes, kind="stable")
+            if np.any(classes[order][1:] == classes[order][:-1]):
+                raise ValueError(f"classes must be distinct, got {_shown(classes)}")
+            self.classes, self._order = classes, order
 
     def fit(self, y) -> LabelEncoder:
         """Learn the distinct labels of ``y (n_samples,)``."""
-        y = _labels(y)
-        self.classes = np.unique(y)
+        self.classes = np.unique(check_labels(y))
+        self._order = np.arange(len(self.classes))
         return self
 
     def transform(self, y) -> np.ndarray:
         """Return the index of each label, shape ``(n_samples,)``; unknown labels raise."""
         if self.classes is None:
             raise ValueError("this LabelEncoder is not fitted yet: call fit(y) first")
-        y = _labels(y)
-        indices = np.searchsorted(self.classes, y)
-        indices = np.clip(indices, 0, len(self.classes) - 1)
-        unknown = self.classes[indices] != y
+        y = check_labels(y)
+        if (y.dtype.kind == "U") != (self.classes.dtype.kind == "U"):
+            unknown = np.ones(len(y), dtype=bool)  # text is never one of numeric classes
+        else:
+            positions = np.searchsorted(self.classes, y, sorter=self._order)
+            indices = self._order[np.clip(positions, 0, len(self.classes) - 1)]
+            unknown = self.classes[indices] != y
         if np.any(unknown):
-            first = y[np.argmax(unknown)]
-            raise ValueError(
-                f"unknown label {first!r}; known labels: {', '.join(map(str, self.classes))}"
-            )
+            first = y[np.argmax(unknown)].item()
+            raise ValueError(f"unknown label {first!r}; known labels: {_shown(self.classes)}")
         return indices
 
     def fit_transform(self, y) -> np.ndarray:
@@ -103,27 +128,122 @@ class LabelEncoder:
 
     def inverse_transform(self, indices) -> np.ndarray:
         """Return the labels for class indices."""
-        return self.classes[np.asarray(indices, dtype=np.intp)]
+        return self.classes[_class_indices(indices, len(self.classes))]
 
 
 def one_hot(indices, n_classes: int, dtype=np.float64) -> np.ndarray:
     """Rows of zeros with a 1 at each index: ``(n_samples,) -> (n_samples, n_classes)``."""
-    indices = np.asarray(indices, dtype=np.intp)
-    if indices.ndim != 1 or (indices.size and (indices.min() < 0 or indices.max() >= n_classes)):
-        raise ValueError(f"indices must be a 1-D array of integers in [0, {n_classes - 1}]")
+    indices = _class_indices(indices, n_classes)
     encoded = np.zeros((len(indices), n_classes), dtype=dtype)
     encoded[np.arange(len(indices)), indices] = 1
     return encoded
 
 
-def _labels(y) -> np.ndarray:
-    y = np.asarray(y)
+def _class_indices(indices, n_classes: int) -> np.ndarray:
+    """``indices`` as ``intp`` after checking they are whole numbers in ``[0, n_classes)``,
+    so that no value wraps around when converted."""
+    values = np.asarray(indices)
+    valid = values.ndim == 1 and values.dtype.kind in "biuf"
+    if valid and values.size:
+        valid = values.min() >= 0 and values.max() < n_classes
+        if valid and values.dtype.kind == "f":
+            valid = bool(np.all(np.mod(values, 1) == 0))
+    if not valid:
+        raise ValueError(f"indices must be a 1-D array of integers in [0, {n_classes - 1}]")
+    return values.astype(np.intp, copy=False)
+
+
+# NumPy kinds a label may have: bool, signed and unsigned integers, floats, unicode strings.
+LABEL_KINDS = "biufU"
+
+
+def label_array(values) -> np.ndarray:
+    """``values`` as an array without losing what tells its labels apart.
+
+    NumPy turns a list holding text into fixed-width strings: ``[1, "a"]`` into ``['1', 'a']``
+    and ``"a\x00"`` into ``'a'`` (trailing NULs are dropped). A list or other sequence holding
+    text therefore becomes an array of objects, which ``check_labels`` then checks value by
+    value; a NumPy array is taken as it is.
+    """
+    array = np.asarray(values)
+    if array.dtype.kind in "OSU" and not isinstance(values, np.ndarray):
+        array = np.asarray(values, dtype=object)
+    return array
+
+
+def check_labels(y, name: str = "labels") -> np.ndarray:
+    """Return ``y (n_samples,)`` (or ``(n_samples, 1)``) as a 1-D array of class labels.
+
+    A label is a string, an integer, a float or a bool, and all of one kind (integers and
+    floats mix as numbers). Refused: missing values (None, NaN), infinities, complex numbers,
+    text mixed with numbers, strings holding the NUL character (NumPy strings cannot keep a
+    trailing one) and other objects. Python objects are converted to a typed array: integers
+    to int64, strings to unicode.
+    """
+    y = label_array(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"labels must be a non-empty 1-D array, got shape {y.shape}")
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {y.shape}")
     if y.dtype == object:
-        y = y.astype(str)
-    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
-        raise ValueError("labels must not contain NaN or infinite values")
+        y = _typed_labels(y, name)
+    if y.dtype.kind not in LABEL_KINDS:
+        raise TypeError(
+            f"{name} must be strings, integers, floats or booleans, got an array of dtype {y.dtype}"
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        index = int(np.argmax(~np.isfinite(y)))
+        what = "a missing value (NaN)" if np.isnan(y[index]) else "an infinite value"
+        raise ValueError(f"{name} must not hold {what}, got {y[index]} at index {index}")
+    if y.dtype.kind == "U" and y.itemsize:
+        # A label holds a NUL where it has fewer non-NUL characters than its length, which
+        # counts up to its last non-NUL one (trailing NULs are not stored at all).
+        codes = y.view(np.uint32).reshape(len(y), -1)
+        with_nul = np.count_nonzero(codes, axis=1) < np.char.str_len(y)
+        if with_nul.any():
+            index = int(np.argmax(with_nul))
+            raise _nul_error(name, y[index].item(), index)
     return y
+
+
+def _typed_labels(objects: np.ndarray, name: str) -> np.ndarray:
+    """An array of Python objects as a typed array of labels, refusing what cannot be one."""
+    first_text = first_number = None
+    for index, value in enumerate(objects.tolist()):
+        if value is None or (isinstance(value, float) and value != value):
+            raise ValueError(f"{name} must not hold missing values, got {value!r} at index {index}")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise _nul_error(name, value, index)
+            first_text = first_text or (index, value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, complex):
+            first_number = first_number or (index, value)
+        else:
+            raise TypeError(
+                f"{name} must be strings, integers, floats or booleans, got "
+                f"{type(value).__name__} {value!r} at index {index}"
+            )
+        if first_text and first_number:
+            (i, number), (j, text) = first_number, first_text
+            raise TypeError(
+                f"{name} must be all text or all numbers, got {number!r} at index {i} and "
+                f"{text!r} at index {j}"
+            )
+    try:
+        typed = np.array(objects.tolist())
+    except OverflowError:
+        typed = objects
+    if typed.dtype == object:
+        raise ValueError(f"{name} must be integers that fit int64, got {_shown(objects)}")
+    return typed
+
+
+def _nul_error(name: str, label: str, index: int) -> ValueError:
+    return ValueError(f"{name} must not contain the NUL character, got {label!r} at index {index}")
+
+
+def _shown(labels) -> str:
+    """Labels listed for a message, at most ten of them."""
+    values = labels.tolist()
+    text = ", ".join(map(repr, values[:10]))
+    return text + (f", ... ({len(values) - 10} more)" if len(values) > 10 else "")

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from glassnet import _json
 from glassnet._files import atomic_write
 
 __all__ = ["DTYPES", "MAX_HEADER_BYTES", "ModelFileError", "load", "read_metadata", "save"]
@@ -59,6 +60,8 @@ _CODES = {(dtype.kind, dtype.itemsize): code for code, dtype in DTYPES.items()}
 MAX_HEADER_BYTES = 100_000_000
 
 _FIELDS = ("dtype", "shape", "data_offsets")
+# NumPy 2's limit on the number of dimensions of an array (NumPy 1 allows 32).
+MAX_DIMS = 64
 
 
 class ModelFileError(ValueError):
@@ -219,7 +222,8 @@ def _read_header(handle, path: Path) -> tuple[list[_Tensor], dict[str, str]]:
     for key, value in metadata.items():
         if not isinstance(value, str):
             raise ModelFileError(
-                f"{path}: metadata {key!r} must be a string, got {_json_type(value)} {value!r}"
+                f"{path}: metadata {_brief(key)} must be a string, got {_json_type(value)} "
+                f"{_brief(value)}"
             )
 
     tensors = sorted(
@@ -231,17 +235,8 @@ def _read_header(handle, path: Path) -> tuple[list[_Tensor], dict[str, str]]:
 
 
 def _parse_json(raw: bytes, path: Path) -> dict:
-    """Decode the header bytes into a JSON object, refusing duplicate keys."""
-
-    def unique_keys(pairs):
-        # A name that appears twice would silently keep only one tensor; refuse to guess.
-        result = {}
-        for key, value in pairs:
-            if key in result:
-                raise ModelFileError(f"{path}: corrupted header: key {key!r} appears twice")
-            result[key] = value
-        return result
-
+    """Decode the header bytes into a JSON object of plain data (see ``glassnet._json``): a
+    name that appears twice would silently keep only one tensor, so it is refused too."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -249,14 +244,9 @@ def _parse_json(raw: bytes, path: Path) -> dict:
             f"{path}: corrupted header: not UTF-8 (bad byte at position {error.start})"
         ) from None
     try:
-        header = json.loads(text, object_pairs_hook=unique_keys)
-    except json.JSONDecodeError as error:
-        raise ModelFileError(
-            f"{path}: corrupted header: invalid JSON at line {error.lineno} column "
-            f"{error.colno} ({error.msg})"
-        ) from None
-    except RecursionError:
-        raise ModelFileError(f"{path}: corrupted header: JSON nested too deeply") from None
+        header = _json.loads(text)
+    except ValueError as error:
+        raise ModelFileError(f"{path}: corrupted header: {error}") from None
     if not isinstance(header, dict):
         raise ModelFileError(
             f"{path}: corrupted header: expected a JSON object, got {_json_type(header)}"
@@ -266,7 +256,7 @@ def _parse_json(raw: bytes, path: Path) -> dict:
 
 def _checked_entry(path: Path, name: str, entry) -> _Tensor:
     """Check one tensor's header entry on its own: fields, dtype, shape, offsets, byte count."""
-    where = f"{path}: tensor {name!r}"
+    where = f"{path}: tensor {_brief(name)}"
     if not isinstance(entry, dict):
         raise ModelFileError(f"{where} must be a JSON object, got {_json_type(entry)}")
     missing = [field for field in _FIELDS if field not in entry]
@@ -278,9 +268,15 @@ def _checked_entry(path: Path, name: str, entry) -> _Tensor:
 
     code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if not isinstance(code, str) or code not in DTYPES:
-        raise ModelFileError(f"{where} has dtype {code!r}, expected one of {', '.join(DTYPES)}")
-    if not isinstance(shape, list) or not all(map(_is_count, shape)):
-        raise ModelFileError(f"{where} has shape {shape!r}, expected a list of integers >= 0")
+        raise ModelFileError(
+            f"{where} has dtype {_brief(code)}, expected one of {', '.join(DTYPES)}"
+        )
+    # Bounded before multiplying: the product of many huge integers costs quadratic time.
+    if not isinstance(shape, list) or not all(map(_is_count, shape)) or len(shape) > MAX_DIMS:
+        raise ModelFileError(
+            f"{where} has shape {_brief(shape)}, expected a list of at most {MAX_DIMS} integers "
+            f"from 0 to 2**63 - 1"
+        )
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
@@ -288,7 +284,8 @@ def _checked_entry(path: Path, name: str, entry) -> _Tensor:
         or offsets[0] > offsets[1]
     ):
         raise ModelFileError(
-            f"{where} has data_offsets {offsets!r}, expected [begin, end] with 0 <= begin <= end"
+            f"{where} has data_offsets {_brief(offsets)}, expected [begin, end] with "
+            "0 <= begin <= end < 2**63"
         )
     begin, end = offsets
     needed = math.prod(shape) * DTYPES[code].itemsize
@@ -304,15 +301,15 @@ def _check_layout(path: Path, tensors: list[_Tensor], buffer_size: int) -> None:
     previous_end, previous_name = 0, None
     for tensor in tensors:
         if tensor.begin > previous_end:
-            after = f"tensor {previous_name!r} ends" if previous_name else "the buffer starts"
+            after = f"tensor {_brief(previous_name)} ends" if previous_name else "the buffer starts"
             raise ModelFileError(
                 f"{path}: data_offsets leave a gap: {after} at byte {previous_end} but tensor "
-                f"{tensor.name!r} begins at byte {tensor.begin}"
+                f"{_brief(tensor.name)} begins at byte {tensor.begin}"
             )
         if tensor.begin < previous_end:
             raise ModelFileError(
-                f"{path}: data_offsets overlap: tensor {tensor.name!r} begins at byte "
-                f"{tensor.begin}, inside tensor {previous_name!r} which ends at byte "
+                f"{path}: data_offsets overlap: tensor {_brief(tensor.name)} begins at byte "
+                f"{tensor.begin}, inside tensor {_brief(previous_name)} which ends at byte "
                 f"{previous_end}"
             )
         previous_end, previous_name = tensor.end, tensor.name
@@ -334,19 +331,26 @@ def _read_tensor(handle, path: Path, tensor: _Tensor) -> np.ndarray:
         array = np.empty(tensor.shape, dtype=tensor.dtype)
     except ValueError as error:
         # e.g. more dimensions than NumPy allows, or a zero-size shape whose other sides overflow
-        raise ModelFileError(f"{path}: tensor {tensor.name!r}: {error}") from None
+        raise ModelFileError(f"{path}: tensor {_brief(tensor.name)}: {error}") from None
     # Reading straight into the array's memory avoids holding the file's bytes a second time.
     if handle.readinto(array.reshape(-1).view(np.uint8)) != array.nbytes:
         raise ModelFileError(
-            f"{path}: truncated: the file ended inside tensor {tensor.name!r} (did it change "
+            f"{path}: truncated: the file ended inside tensor {_brief(tensor.name)} (did it change "
             "while being read?)"
         )
     return array.astype(tensor.dtype.newbyteorder("="), copy=False)
 
 
 def _is_count(value) -> bool:
-    """True for a JSON integer >= 0 (JSON ``true`` arrives as a Python bool, an int subclass)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """True for a JSON integer from 0 to 2**63 - 1, the sizes a file can have (JSON ``true``
+    arrives as a Python bool, an int subclass)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def _brief(value) -> str:
+    """``repr(value)`` of a value from the file, shortened for a message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _json_type(value) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from glassnet._checks import (
     fraction,
+    is_finite_number,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -214,9 +215,7 @@ class ReduceOnPlateau(Schedule):
         current_lr, best, wait = state["current_lr"], state["best"], state["wait"]
         if current_lr is not None:
             current_lr = positive_float(current_lr, "current_lr")
-        if best is not None and (
-            isinstance(best, bool) or not isinstance(best, (int, float)) or not math.isfinite(best)
-        ):
+        if best is not None and not is_finite_number(best):
             raise ValueError(f"invalid {self.name} state: best must be a number, got {best!r}")
         self.current_lr = current_lr
         self.best = math.inf if best is None else float(best)

@@ -1,22 +1,54 @@
 """How many threads NumPy's BLAS, the library that runs the matrix products, may use.
 
-On a 2-core machine one thread is fastest for training at small batches (32 to 128), and two
-make inference on large batches about 1.6 times faster; see docs/benchmarks.md.
+A training step at small batches is a chain of small products and element-wise passes: a
+second BLAS thread splits each product but leaves half of every result in the other core's
+cache, so the element-wise work that follows runs slower, and on a busy machine the threads
+wait for each other (see docs/benchmarks.md). So unless the user has chosen a number with
+``set_num_threads``, ``fit`` runs its steps on one BLAS thread for batches of up to
+``SMALL_BATCH`` samples (``for_training``); inference and larger batches use every thread.
 threadpoolctl is imported on first call, so ``import glassnet`` does not load it.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from glassnet._checks import positive_int
+
+#: Up to this many samples a batch, training steps run fastest on one BLAS thread.
+SMALL_BATCH = 256
+
+#: More threads than this is never a real request (and overflows BLAS's own counters).
+MAX_THREADS = 4096
+
+# The count the user chose with set_num_threads, or None while glassnet decides.
+_chosen: int | None = None
 
 
 def set_num_threads(n: int) -> None:
-    """Limit NumPy's BLAS to ``n`` threads from now on, in this process.
+    """Limit NumPy's BLAS to ``n`` threads from now on, in this process, training included.
 
-    ``n`` must be a positive integer. Raises ``RuntimeError`` when no BLAS thread pool is found.
+    ``n`` must be a positive integer up to ``MAX_THREADS``. Raises ``RuntimeError`` when no
+    BLAS thread pool is found.
     """
+    global _chosen
     n = positive_int(n, "n")
+    if n > MAX_THREADS:
+        raise ValueError(f"n must be at most {MAX_THREADS} threads, got {n}")
     _blas_pools().limit(limits=n)
+    _chosen = n
+
+
+def for_training(batch_size: int):
+    """The context ``fit`` runs its steps in: one BLAS thread for batches of up to
+    ``SMALL_BATCH`` samples, unless the user chose a count with ``set_num_threads``; the
+    previous count comes back afterwards."""
+    if _chosen is not None or batch_size > SMALL_BATCH:
+        return nullcontext()
+    try:
+        return _blas_pools().limit(limits=1)
+    except RuntimeError:  # a BLAS that threadpoolctl does not know: leave it as it is
+        return nullcontext()
 
 
 def get_num_threads() -> int:

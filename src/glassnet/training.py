@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules
+from glassnet import losses, optimizers, schedules, threads
 from glassnet._checks import (
     fraction,
     non_negative_float,
@@ -34,7 +34,7 @@ from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.metrics import r2_from_sums, total_sum_of_squares
 from glassnet.network import check_sample_weight, class_indices
 from glassnet.ops import gather_rows
-from glassnet.preprocessing import LabelEncoder, Standardizer
+from glassnet.preprocessing import LabelEncoder, Standardizer, label_array
 
 
 class TrainingDiverged(ArithmeticError):
@@ -71,7 +71,8 @@ class TrainingState:
 
 class Trainer:
     """The state of one ``fit`` call, as callbacks see it: ``network``, ``optimizer``,
-    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training."""
+    ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training, and
+    ``stop_reason`` says why (the progress display prints it)."""
 
     def __init__(self, network, optimizer, loss, history, epochs, n_batches, regularization):
         self.network = network
@@ -82,6 +83,7 @@ class Trainer:
         self.n_batches = n_batches
         self.weight_decay, self.l1, self.clip_norm = regularization
         self.stop_training = False
+        self.stop_reason: str | None = None
         self.grads = network.gradients()  # the same arrays every step, refilled in place
         self.weight_grads = [
             grad for layer in network.layers for _, grad in layer.decayed_parameters()
@@ -207,7 +209,8 @@ def fit(
             feature for feature rows, one mean and scale over all values for inputs of more than
             one axis (images), so pixels given as 0-255 or as 0-1 train alike.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
-        verbose: draw a progress bar (on an interactive terminal).
+        verbose: show progress on stderr: a bar on an interactive terminal, else a line every
+            tenth of the epochs; either way, say when and why training stopped early.
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
 
     The History records per epoch ``loss`` (the data loss, a mean over the samples),
@@ -281,21 +284,20 @@ def fit(
     X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
     Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
     w_batch = None if weights is None else np.empty(batch_size, dtype=network.dtype)
-    order = np.arange(n_samples)
 
     for callback in callbacks:
         callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
     # error, so NumPy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), threads.for_training(batch_size):
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(trainer, epoch)
             # 1. learning rate for this epoch, from the optimizer's schedule
             optimizer.start_epoch(epoch, history.last())
-            # 2. shuffle
+            # 2. shuffle: a fresh permutation, so the order depends on the generator alone
             if shuffle:
-                rng.shuffle(order)
+                order = rng.permutation(n_samples)
             # 3. every batch: gather it (no copy of the whole dataset), update, record
             trainer.start_epoch()
             totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
@@ -360,7 +362,7 @@ def _default_loss(network) -> str:
 
 def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
     """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
-    Y = np.asarray(Y)
+    Y = label_array(Y)
     is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
         Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
     )

@@ -136,9 +136,15 @@ class Layer:
         raise ValueError(f"{type(self).__name__} has no random state to restore")
 
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A reusable array of ``shape``, grown only when a larger batch (first axis) arrives."""
+        """A reusable array of ``shape``, grown only when a larger batch (first axis) arrives
+        (and remade when the layer was rebuilt in another dtype)."""
         buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] < shape[0] or buffer.shape[1:] != tuple(shape[1:]):
+        if (
+            buffer is None
+            or buffer.shape[0] < shape[0]
+            or buffer.shape[1:] != tuple(shape[1:])
+            or buffer.dtype != self.dtype
+        ):
             buffer = np.empty(shape, dtype=self.dtype)
             self._buffers[name] = buffer
         return buffer[: shape[0]]

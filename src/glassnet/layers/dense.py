@@ -104,14 +104,15 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self.x = x
-        rows = x.reshape(-1, self.n_in)  # every position of the leading axes is a sample row
-        z = np.matmul(
-            rows, self.params["W"].T, out=self._output("z", (len(rows), self.n_out), training)
-        )
+        rows = x if x.ndim == 2 else x.reshape(-1, self.n_in)  # every position is a sample row
+        z = self._output("z", (len(rows), self.n_out), training)
+        np.matmul(rows, self.params["W"].T, out=z)
         z += self.params["b"]
         a = self.activation.forward(z, out=self._output("a", z.shape, training))
-        self.z, self.a = z.reshape(*x.shape[:-1], self.n_out), a.reshape(*x.shape[:-1], self.n_out)
-        return self.a
+        if x.ndim != 2:
+            z, a = z.reshape(*x.shape[:-1], self.n_out), a.reshape(*x.shape[:-1], self.n_out)
+        self.z, self.a = z, a
+        return a
 
     def backward(self, grad_output, need_input_grad=True):
         delta = self._buffer("delta", grad_output.shape)
@@ -123,13 +124,16 @@ class Dense(Layer):
         """Backward from this layer's residual ``delta = dJ/dz`` (the loss gives it for the
         output layer): fill ``grads`` and return ``dJ/dx = delta W``."""
         self.delta = delta
-        rows, delta_rows = self.x.reshape(-1, self.n_in), delta.reshape(-1, self.n_out)
+        rows, delta_rows = self.x, delta
+        if delta.ndim != 2:
+            rows, delta_rows = self.x.reshape(-1, self.n_in), delta.reshape(-1, self.n_out)
         np.matmul(rows.T, delta_rows, out=self.grads["W"].T)
         np.add.reduce(delta_rows, axis=0, out=self.grads["b"])
         if not need_input_grad:
             return None
         dx = self._buffer("dx", (len(delta_rows), self.n_in))
-        return np.matmul(delta_rows, self.params["W"], out=dx).reshape(self.x.shape)
+        np.matmul(delta_rows, self.params["W"], out=dx)
+        return dx if delta.ndim == 2 else dx.reshape(self.x.shape)
 
     def get_config(self):
         return {
@@ -146,7 +150,8 @@ class Dense(Layer):
         return self._preset.get(key)
 
     def _set(self, key, value, shape):
-        value = numeric_array(value, key)
+        param = self.params.get(key)
+        value = numeric_array(value, key, dtype=np.float64 if param is None else param.dtype)
         if value.shape != shape:
             raise ValueError(f"{key} must have shape {shape}, got {value.shape}")
         if key in self.params:

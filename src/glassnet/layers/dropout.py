@@ -53,6 +53,6 @@ class Dropout(Layer):
         generator = np.random.default_rng()
         try:
             generator.bit_generator.state = state
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ValueError(f"invalid random generator state: {error}") from None
         self._rng = generator
