@@ -554,3 +554,21 @@ def test_conv_weights_copy_one_to_one_from_pytorch():
         logits = model(torch.tensor(X)).numpy()
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(network.predict_output(X), probabilities, rtol=1e-10)
+
+
+def test_images_are_standardised_by_one_mean_and_scale():
+    X, y = bars(80)
+    X = X - X.min()
+    runs = []
+    for scale in (1.0, 255.0 / X.max()):  # pixels in their own range, and stretched to 0-255
+        network = small_cnn(dtype="float64")
+        network.fit(X * scale, y, loss="cross_entropy", epochs=2, standardize=True)
+        mean, spread = network.scaler.mean, network.scaler.scale
+        assert np.all(mean == mean[0]) and np.all(spread == spread[0])
+        assert mean[0] == pytest.approx(np.mean(X * scale)) and spread[0] == pytest.approx(
+            np.std(X * scale)
+        )
+        runs.append(network.predict_proba(X * scale))
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-6)
+    rows = glassnet.preprocessing.Standardizer().fit(X.reshape(80, -1))
+    assert not np.all(rows.mean == rows.mean[0])  # feature rows keep a mean per column

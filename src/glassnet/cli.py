@@ -157,30 +157,26 @@ def _hidden_sizes(ctx, param, value: str) -> tuple[int, ...]:
     text = value.strip().lower()
     if text in ("", "0", "none"):
         return ()
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected layer sizes separated by commas, such as 16,16; got {value!r}"
-        ) from None
-    if any(size < 1 for size in sizes):
-        raise click.BadParameter(f"every layer size must be a positive integer, got {value!r}")
-    return sizes
+    return _positive_ints(value, "layer sizes", "16,16")
 
 
 def _input_shape(ctx, param, value: str | None) -> tuple[int, ...] | None:
     """Parse ``--input-shape 1,28,28`` into ``(1, 28, 28)``."""
-    if value is None:
-        return None
+    return None if value is None else _positive_ints(value, "sizes", "1,28,28")
+
+
+def _positive_ints(value: str, what: str, example: str) -> tuple[int, ...]:
+    """Comma-separated positive integers, or a ``BadParameter`` naming ``what`` they are."""
     try:
-        shape = tuple(int(part) for part in value.split(","))
+        numbers = tuple(int(part) for part in value.split(","))
     except ValueError:
         raise click.BadParameter(
-            f"expected sizes separated by commas, such as 1,28,28; got {value!r}"
+            f"expected {what} separated by commas, such as {example}; got {value!r}"
         ) from None
-    if any(size < 1 for size in shape):
-        raise click.BadParameter(f"every size must be a positive integer, got {value!r}")
-    return shape
+    if any(number < 1 for number in numbers):
+        singular = "layer size" if what == "layer sizes" else "size"
+        raise click.BadParameter(f"every {singular} must be a positive integer, got {value!r}")
+    return numbers
 
 
 def _column_names(ctx, param, value: str | None) -> tuple[str, ...]:
@@ -443,7 +439,7 @@ def train(
     spec = _layer_spec(hidden, layer_spec, dropout)
     if input_shape is not None and math.prod(input_shape) != X.shape[1]:
         raise click.BadParameter(
-            f"{'x'.join(map(str, input_shape))} = {math.prod(input_shape)} values per sample, "
+            f"{'x'.join(map(str, input_shape))} = {math.prod(input_shape)} values per image, "
             f"but the data has {X.shape[1]} feature columns",
             param_hint="'--input-shape'",
         )

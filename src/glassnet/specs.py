@@ -105,8 +105,8 @@ def item(usage: str, n_fields: range, *, takes_rows: bool = False):
 @item("conv:FILTERS:KERNEL[:STRIDE[:PADDING]]", range(2, 5))
 def _conv(item: Item, context: Context) -> Layer:
     stride = item.number(2, what="STRIDE") if len(item.fields) > 2 else 1
-    padding = item.fields[3] if len(item.fields) > 3 else "valid"
-    if padding not in ("same", "valid"):
+    padding = item.fields[3] if len(item.fields) > 3 else 0
+    if padding not in (0, "same", "valid"):
         padding = item.number(3, what="PADDING")
     return Conv2D(
         context.shape[0],
@@ -248,7 +248,7 @@ def build(
             raise ValueError(f"{where}: {error}") from None
         layers.append(layer)
 
-    items = parse(spec) if spec.strip() else []
+    items = parse(spec) if not isinstance(spec, str) or spec.strip() else []
     for number, current in enumerate(items, start=1):
         parser = ITEMS[current.name]
         where = f"layer spec item {number} {current.text!r}"

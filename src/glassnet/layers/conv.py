@@ -148,11 +148,12 @@ class Conv2D(ImageLayer):
             out=delta,
         )
         delta = delta.reshape(self.out_channels, -1)
-        # 2. [dJ/dW dJ/db] = delta [cols; 1]^T: one product
-        kernel_grad = self._array("kernel_grad", (self.out_channels, n_weights + 1))
-        np.matmul(delta, self.cols.T, out=kernel_grad)
-        np.copyto(self.grads["W"], kernel_grad[:, :n_weights].reshape(self.grads["W"].shape))
-        np.copyto(self.grads["b"], kernel_grad[:, n_weights])
+        # 2. [dJ/dW dJ/db] = delta [cols; 1]^T: one product, formed as its transpose
+        #    [cols; 1] delta^T, the order in which BLAS runs this long sum fastest
+        kernel_grad = self._array("kernel_grad", (n_weights + 1, self.out_channels))
+        np.matmul(self.cols, delta.T, out=kernel_grad)
+        np.copyto(self.grads["W"], kernel_grad[:n_weights].T.reshape(self.grads["W"].shape))
+        np.copyto(self.grads["b"], kernel_grad[n_weights])
         if not need_input_grad:
             return None
         # 3. dJ/dx = col2im(W^T delta); the columns are spent, so their memory takes W^T delta

@@ -11,7 +11,12 @@ from glassnet.layers.image import ImageLayer, Window, config_pair, image_shape, 
 class _Pool2D(ImageLayer):
     """A ``size`` window moved by ``stride`` (default ``size``) over each channel of an NCHW
     batch, without padding; the output has ``(H - kh) // s_h + 1`` rows (the last rows and
-    columns that no window reaches are left out, as PyTorch does)."""
+    columns that no window reaches are left out, as PyTorch does).
+
+    Args:
+        size: ``k`` or ``(kh, kw)``, the window (default 2).
+        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
+    """
 
     def __init__(self, size=2, stride=None):
         super().__init__()
@@ -33,16 +38,19 @@ class _Pool2D(ImageLayer):
         self.window = self._window(self.input_shape)
 
     def _input_grad(self, n_samples: int) -> np.ndarray:
-        """The CHWN array that ``dJ/dx`` is written into: zeros where no window writes (pixels
-        that no window reaches, or every pixel when windows overlap and add up)."""
+        """The CHWN array that ``dJ/dx`` is written into: zeros where no window writes (the
+        last rows and columns that no window reaches; every pixel when windows overlap and
+        add up, or leave gaps)."""
         window = self.window
         dimage = self._array("dx", (self.input_shape[0], *window.in_size, n_samples))
-        sizes = zip(window.out_size, window.kernel, window.in_size, strict=True)
-        covers_exactly = window.kernel == window.stride and all(
-            out * kernel == size for out, kernel, size in sizes
-        )
-        if not covers_exactly:
+        if window.kernel != window.stride:
             dimage.fill(0)
+        else:  # side by side: only the uncovered last rows and columns
+            covered_h, covered_w = (
+                out * size for out, size in zip(window.out_size, window.kernel, strict=True)
+            )
+            dimage[:, covered_h:] = 0
+            dimage[:, :, covered_w:] = 0
         return dimage
 
     def get_config(self):
@@ -59,12 +67,9 @@ class MaxPool2D(_Pool2D):
     Backward sends each ``dJ/dy`` to the pixel that held the maximum (the first in row-major
     order when several tie, as in PyTorch) and 0 to the others. Which pixel won is stored
     compactly: a byte per output (its offset in the window), or for the common 2x2 window with
-    stride 2 three booleans per output that answer "right beats left" in the top and bottom
-    rows and "bottom beats top", which backward turns into the four routes with four products.
-
-    Args:
-        size: ``k`` or ``(kh, kw)``, the window (default 2).
-        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
+    stride 2 a boolean map per quarter of the window, built from three comparisons ("right
+    beats left" in the top and in the bottom row, "bottom beats top"), so that backward is four
+    products ``dJ/dx[quarter] = dJ/dy * won[quarter]``.
     """
 
     def forward(self, x, training=False):
@@ -79,11 +84,11 @@ class MaxPool2D(_Pool2D):
         return nchw(y)
 
     def _forward_2x2(self, image, y) -> None:
-        (_, _, top_left), (_, _, top_right), (_, _, bottom_left), (_, _, bottom_right) = windows(
-            image, (2, 2), (2, 2), self.window.out_size
+        quarters = [view for _, _, view in windows(image, (2, 2), (2, 2), self.window.out_size)]
+        top_left, top_right, bottom_left, bottom_right = quarters
+        right_top, right_bottom, down = (
+            self._array(name, y.shape, dtype=bool) for name in ("right1", "right2", "down")
         )
-        masks = [self._array(name, y.shape, dtype=bool) for name in ("right1", "right2", "down")]
-        self.routes = right_top, right_bottom, down = masks
         bottom = self._array("bottom", y.shape)
         np.greater(top_right, top_left, out=right_top)
         np.greater(bottom_right, bottom_left, out=right_bottom)
@@ -91,6 +96,13 @@ class MaxPool2D(_Pool2D):
         np.maximum(bottom_left, bottom_right, out=bottom)
         np.greater(bottom, y, out=down)
         np.maximum(y, bottom, out=y)
+        # The winner of each window, one boolean map per quarter (booleans are cheap to combine).
+        self.routes = routes = self._array("routes", (4, *y.shape), dtype=bool)
+        np.logical_or(right_top, down, out=routes[0])
+        np.logical_not(routes[0], out=routes[0])  # top left: neither right nor down won
+        np.greater(right_top, down, out=routes[1])  # top right: right won, down did not
+        np.greater(down, right_bottom, out=routes[2])  # bottom left
+        np.logical_and(down, right_bottom, out=routes[3])  # bottom right
 
     def _forward_any(self, image, y) -> None:
         window = self.window
@@ -114,14 +126,8 @@ class MaxPool2D(_Pool2D):
         dimage = self._input_grad(len(grad_output))
         offsets = windows(dimage, window.kernel, window.stride, window.out_size)
         if window.kernel == window.stride == (2, 2):
-            right_top, right_bottom, down = self.routes
-            (_, _, top_left), (_, _, top_right), (_, _, bottom_left), (_, _, bottom_right) = offsets
-            to_bottom = np.multiply(grad, down, out=self._array("to_bottom", grad.shape))
-            to_top = np.subtract(grad, to_bottom, out=self._array("to_top", grad.shape))
-            np.multiply(to_top, right_top, out=top_right)
-            np.subtract(to_top, top_right, out=top_left)
-            np.multiply(to_bottom, right_bottom, out=bottom_right)
-            np.subtract(to_bottom, bottom_right, out=bottom_left)
+            for route, (_, _, quarter) in zip(self.routes, offsets, strict=True):
+                np.multiply(grad, route, out=quarter)
         else:
             routed = self._array("routed", grad.shape, dtype=bool)
             share = self._array("share", grad.shape)
@@ -137,10 +143,6 @@ class MaxPool2D(_Pool2D):
 class AvgPool2D(_Pool2D):
     """Average pooling: ``y[c, p, q] = 1/(kh kw) sum_{i, j} x[c, s_h p + i, s_w q + j]``;
     backward gives every pixel of a window ``dJ/dy / (kh kw)``.
-
-    Args:
-        size: ``k`` or ``(kh, kw)``, the window (default 2).
-        stride: ``s`` or ``(s_h, s_w)``; default ``size`` (windows side by side).
     """
 
     def forward(self, x, training=False):
