@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_layers import central_difference
 
 import glassnet
 from glassnet import GRU, LSTM, Dense, Embedding, Network, SimpleRNN
@@ -17,19 +18,6 @@ def _randomise(network, rng, scale=0.6):
     for layer in network.layers:
         for param in layer.params.values():
             param[...] = rng.normal(scale=scale, size=param.shape)
-
-
-def _central_differences(objective, array, epsilon=1e-6):
-    numeric = np.zeros(array.shape)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + epsilon
-        plus = objective()
-        array[index] = original - epsilon
-        minus = objective()
-        array[index] = original
-        numeric[index] = (plus - minus) / (2 * epsilon)
-    return numeric
 
 
 def _relative(a, b):
@@ -101,13 +89,13 @@ def test_input_and_initial_state_gradients_match_finite_differences(cell, sequen
 
     objective()
     dx = layer.backward(weights)
-    numeric = _central_differences(objective, x)
+    numeric = central_difference(objective, x)
     real = np.ones((2, 5), bool)
     real[1, 3] = False  # a nudge would turn the padded step into data: no derivative there
     np.testing.assert_allclose(dx[real], numeric[real], rtol=1e-6, atol=1e-8)
     assert not dx[1, 3].any()  # by definition, padding receives no gradient
     for array, grad in zip(state, layer.initial_state_grad, strict=True):
-        np.testing.assert_allclose(grad, _central_differences(objective, array), rtol=1e-6)
+        np.testing.assert_allclose(grad, central_difference(objective, array), rtol=1e-6)
 
 
 # -- PyTorch's numbers ---------------------------------------------------------------------------
