@@ -353,17 +353,24 @@ class Recurrent(Layer):
         """The gate blocks ``(gates, n_hidden, n)`` of a weight matrix ``(gates * n_hidden, n)``,
         row-major, for the products ``delta W`` (BLAS runs them fastest when neither operand
         is transposed)."""
-        param = self.params[key]
-        blocks = self._buffer(key, (len(self.gates), self.n_hidden, param.shape[1]))
-        np.copyto(blocks, param.reshape(blocks.shape))
+        param, n_gates = self.params[key], len(self.gates)
+        blocks = self._buffer(key, (n_gates, self.n_hidden, param.shape[1]))
+        np.copyto(blocks, _gate_blocks(param.T, n_gates).transpose(0, 2, 1))
         return blocks
 
-    def _recurrent_step_grad(self, delta_step, weights, out) -> np.ndarray:
-        """``out = sum_k Wh_k^T delta_k``: the part of ``dJ/dh_(t-1)`` that flows back through
-        step t's gates, ``delta_step (gates, n_samples, n_hidden)``."""
-        per_gate = self._buffer("per_gate", delta_step.shape)
-        np.matmul(delta_step, weights, out=per_gate)
-        return np.add.reduce(per_gate, axis=0, out=out)
+    def _recurrent_grad(self, n_samples: int):
+        """The function ``(delta_t, out)`` that writes ``sum_k Wh_k^T delta_k,t`` into ``out``:
+        the part of ``dJ/dh_(t-1)`` that flows back through step t's gates, from
+        ``delta_t (gates, n_samples, n_hidden)``. Its weights (row-major gate blocks) and its
+        scratch array are fetched once per backward, not once per step."""
+        weights = self._row_major_blocks("Wh")
+        per_gate = self._buffer("per_gate", (len(self.gates), n_samples, self.n_hidden))
+
+        def recurrent_grad(delta_step, out):
+            np.matmul(delta_step, weights, out=per_gate)
+            return np.add.reduce(per_gate, axis=0, out=out)
+
+        return recurrent_grad
 
     def _state_grads(self, grad_output) -> tuple[np.ndarray, np.ndarray | None]:
         """``(grad_h, above)``: ``grad_h (T + 1, n_samples, n_hidden)`` will hold
@@ -579,7 +586,7 @@ class LSTM(Recurrent):
     def _steps_backward(self, grad_output, pad):
         h, c, tanh_c, gates = self.h, self.c, self.tanh_c, self._gates
         i, f, g, o = gates
-        recurrent = self._row_major_blocks("Wh")
+        recurrent_grad = self._recurrent_grad(h.shape[1])
         delta = self._gate_steps("delta")
         d_i, d_f, d_g, d_o = delta
         grad_h, above = self._state_grads(grad_output)
@@ -614,7 +621,7 @@ class LSTM(Recurrent):
             if pad is not None:  # a padded step passes dJ/dh_t and dJ/dc_t on unchanged
                 np.copyto(delta[:, t], 0, where=pad[t])
                 np.copyto(grad_c[t], dc, where=pad[t])
-            self._recurrent_step_grad(delta[:, t], recurrent, out=grad_h[t])
+            recurrent_grad(delta[:, t], out=grad_h[t])
             if pad is not None:
                 np.copyto(grad_h[t], dh, where=pad[t])
             self._cut(t, grad_h, grad_c)
@@ -686,7 +693,7 @@ class GRU(Recurrent):
     def _steps_backward(self, grad_output, pad):
         h, m, gates = self.h, self.m, self._gates
         r, z, n = gates
-        recurrent = self._row_major_blocks("Wh")
+        recurrent_grad = self._recurrent_grad(h.shape[1])
         delta = self._gate_steps("delta")
         delta_h = self._gate_steps("delta_h")
         d_r, d_z, d_n = delta
@@ -718,7 +725,7 @@ class GRU(Recurrent):
                 np.copyto(direct, dh, where=pad[t])
             delta_h[:2, t] = delta[:2, t]
             np.multiply(d_n[t], r[t], out=delta_h[2, t])
-            self._recurrent_step_grad(delta_h[:, t], recurrent, out=grad_h[t])
+            recurrent_grad(delta_h[:, t], out=grad_h[t])
             grad_h[t] += direct
             self._cut(t, grad_h)
         return delta, delta_h
