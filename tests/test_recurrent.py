@@ -648,3 +648,21 @@ def test_prediction_runs_in_chunks_that_count_the_steps_a_layer_keeps():
     X = np.random.default_rng(0).normal(size=(1500, 40, 8))
     whole = network.predict_output(X)
     np.testing.assert_array_equal(whole[chunks[1]], network.predict_output(X[chunks[1]]))
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_reused_arrays_follow_any_mix_of_batch_sizes_and_lengths(cell):
+    rng = np.random.default_rng(8)
+    layer = CELLS[cell](3, 4, return_sequences=True)
+    Network([layer], input_shape=(6, 3), dtype="float64", seed=2)
+    for n_samples, n_steps in ((5, 6), (2, 6), (7, 3), (5, 6)):
+        x = rng.normal(size=(n_samples, n_steps, 3))
+        grad = rng.normal(size=(n_samples, n_steps, 4))
+        output = layer.forward(x, training=True).copy()
+        dx = layer.backward(grad).copy()
+        expected = CELLS[cell](3, 4, return_sequences=True)  # the same weights, arrays unused
+        Network([expected], input_shape=(n_steps, 3), dtype="float64", seed=2)
+        np.testing.assert_array_equal(output, expected.forward(x, training=True))
+        np.testing.assert_array_equal(dx, expected.backward(grad))
+        for key, value in expected.grads.items():
+            np.testing.assert_array_equal(layer.grads[key], value)

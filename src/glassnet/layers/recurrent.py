@@ -50,6 +50,7 @@ Options shared by all three (see ``docs/recurrent.md``):
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -216,12 +217,11 @@ class Recurrent(Layer):
         self._n_steps = n_steps
         # 1. every step's input in time-major order, with a last input fixed at 1 that carries
         #    the bias, projected with one product per gate: [x_t, 1] [Wx_k^T; b_k]
-        self.x_steps = self._steps("x", n_steps, n_samples, n_in + 1)
+        self.x_steps = self._array("x", (n_steps, n_samples, n_in + 1))
         time_major(x, self.x_steps[..., :n_in])
         self.x_steps[..., n_in] = 1
         input_weights, self.recurrent_weights = self._step_parameters()
-        gates = self._buffer("gates", (n_gates, n_steps * n_samples * hidden))
-        gates = gates.reshape(n_gates, n_steps, n_samples, hidden)
+        gates = self._array("gates", (n_gates, n_steps, n_samples, hidden))
         np.matmul(
             self.x_steps.reshape(-1, n_in + 1),
             input_weights,
@@ -304,16 +304,15 @@ class Recurrent(Layer):
         """Their gradients from the last backward, ``dJ/dh_t`` (and ``dJ/dc_t``)."""
         return (self.grad_h,)
 
-    def _steps(self, name: str, n_steps: int, n_samples: int, width: int) -> np.ndarray:
-        """A reused time-major array ``(T, n_samples, width)`` (one flat buffer, so that any
-        mix of batch sizes and lengths reuses it)."""
-        return self._buffer(name, (n_steps * n_samples * width,)).reshape(n_steps, n_samples, width)
+    def _array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A reused array of ``shape`` cut from one flat buffer, so that any mix of batch sizes
+        and lengths reuses it (``_buffer`` grows along a first axis that is the batch; here the
+        first axis is often the time or the gate)."""
+        return self._buffer(name, (math.prod(shape),)).reshape(shape)
 
     def _gate_steps(self, name: str) -> np.ndarray:
         """A reused array ``(gates, T, n_samples, n_hidden)`` shaped like the gates."""
-        n_gates, n_steps, n_samples, hidden = self._gates.shape
-        flat = self._buffer(name, (n_gates, n_steps * n_samples * hidden))
-        return flat.reshape(self._gates.shape)
+        return self._array(name, self._gates.shape)
 
     # -- backward ------------------------------------------------------------------------------
 
@@ -343,9 +342,9 @@ class Recurrent(Layer):
         if not need_input_grad:
             return None
         # dJ/dx_t = sum_k Wx_k^T delta_k,t
-        per_gate = self._buffer("dx_gates", (n_gates, n_steps * n_samples, n_in))
+        per_gate = self._array("dx_gates", (n_gates, n_steps * n_samples, n_in))
         np.matmul(flat_x, self._row_major_blocks("Wx"), out=per_gate)
-        dx = self._steps("dx", n_steps, n_samples, n_in)
+        dx = self._array("dx", (n_steps, n_samples, n_in))
         np.add.reduce(per_gate, axis=0, out=dx.reshape(-1, n_in))
         return dx.transpose(1, 0, 2)
 
@@ -364,7 +363,7 @@ class Recurrent(Layer):
         ``delta_t (gates, n_samples, n_hidden)``. Its weights (row-major gate blocks) and its
         scratch array are fetched once per backward, not once per step."""
         weights = self._row_major_blocks("Wh")
-        per_gate = self._buffer("per_gate", (len(self.gates), n_samples, self.n_hidden))
+        per_gate = self._array("per_gate", (len(self.gates), n_samples, self.n_hidden))
 
         def recurrent_grad(delta_step, out):
             np.matmul(delta_step, weights, out=per_gate)
@@ -379,7 +378,7 @@ class Recurrent(Layer):
         ``dJ/dh_T`` for a many-to-one layer, else ``above[t]`` (time-major view) to be added
         at each step."""
         n_samples = len(grad_output)
-        grad_h = self._steps("grad_h", self._n_steps + 1, n_samples, self.n_hidden)
+        grad_h = self._array("grad_h", (self._n_steps + 1, n_samples, self.n_hidden))
         self.grad_h = grad_h
         if self.return_sequences:
             grad_h[-1] = 0
@@ -545,8 +544,8 @@ class LSTM(Recurrent):
 
     def _allocate_states(self, n_steps, n_samples, training):
         super()._allocate_states(n_steps, n_samples, training)
-        self.c = self._steps("c", n_steps + 1, n_samples, self.n_hidden)
-        self.tanh_c = self._steps("tanh_c", n_steps, n_samples, self.n_hidden)
+        self.c = self._array("c", (n_steps + 1, n_samples, self.n_hidden))
+        self.tanh_c = self._array("tanh_c", (n_steps, n_samples, self.n_hidden))
 
     def _state_arrays(self):
         return (self.h, self.c)
@@ -568,7 +567,7 @@ class LSTM(Recurrent):
         h, c, tanh_c = self.h, self.c, self.tanh_c
         i, f, g, o = gates
         recurrent = self.recurrent_weights
-        product = self._buffer("product", (4, *h.shape[1:]))
+        product = self._array("product", (4, *h.shape[1:]))
         written = self._buffer("written", h.shape[1:])
         scale, shift = self._activation_coefficients()
         for t in range(len(i)):
@@ -590,10 +589,10 @@ class LSTM(Recurrent):
         delta = self._gate_steps("delta")
         d_i, d_f, d_g, d_o = delta
         grad_h, above = self._state_grads(grad_output)
-        grad_c = self._steps("grad_c", *h.shape)
+        grad_c = self._array("grad_c", h.shape)
         grad_c[-1] = 0
         self.grad_c = grad_c
-        slope = self._buffer("slope", gates[:, 0].shape)
+        slope = self._array("slope", gates[:, 0].shape)
         work = self._buffer("work", h.shape[1:])
         # slope = a (offset - a) + bump: i(1 - i), f(1 - f), 1 - g^2, o(1 - o)
         offset = np.array([1, 1, 0, 1], dtype=self.dtype).reshape(4, 1, 1)
@@ -665,14 +664,14 @@ class GRU(Recurrent):
 
     def _allocate_states(self, n_steps, n_samples, training):
         super()._allocate_states(n_steps, n_samples, training)
-        self.m = self._steps("m", n_steps, n_samples, self.n_hidden)
+        self.m = self._array("m", (n_steps, n_samples, self.n_hidden))
 
     def _steps_forward(self, gates, pad):
         h, m = self.h, self.m
         r, z, n = gates
         recurrent = self.recurrent_weights
         bias_n = self.params["bh"][2 * self.n_hidden :]
-        product = self._buffer("product", (3, *h.shape[1:]))
+        product = self._array("product", (3, *h.shape[1:]))
         work = self._buffer("work", h.shape[1:])
         scale, shift = (part[:2] for part in self._activation_coefficients())
         for t in range(len(r)):
