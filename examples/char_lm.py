@@ -42,17 +42,16 @@ def streams(ids: np.ndarray, n_streams: int, n_steps: int) -> tuple[np.ndarray, 
 
 def sample(network: Network, first: int, length: int, rng, temperature: float) -> list[int]:
     """``length`` character ids drawn one at a time, each step fed the previous draw; the LSTM
-    carries its state from draw to draw through ``initial_state``. Output k of the network is
-    the character ``network.classes[k]`` (fit encodes the targets it saw)."""
-    recurrent, classes = network.layers[1], network.classes
+    carries its state from draw to draw through ``initial_state``."""
+    recurrent = network.layers[1]
     recurrent.initial_state = None
     drawn = [first]
     for _ in range(length):
-        output = network.forward(np.array([[drawn[-1]]], dtype=network.dtype))[0, -1]
+        probabilities = network.forward(np.array([[drawn[-1]]], dtype=network.dtype))[0, -1]
         recurrent.initial_state = recurrent.final_state
-        logits = np.log(np.maximum(output[: len(classes)], 1e-12)) / temperature
+        logits = np.log(np.maximum(probabilities, 1e-12)) / temperature
         weights = np.exp(logits - logits.max())
-        drawn.append(int(classes[rng.choice(len(weights), p=weights / weights.sum())]))
+        drawn.append(int(rng.choice(len(weights), p=weights / weights.sum())))
     recurrent.initial_state = None
     return drawn[1:]
 
@@ -122,6 +121,7 @@ def main(argv=None) -> list[float]:
         epochs=args.epochs,
         batch_size=args.batch,
         shuffle=False,  # batch k + 1 continues batch k, stream by stream
+        classes=np.arange(len(characters)),  # output k is character k
         clip_norm=5.0,
         metrics=(),
         callbacks=[report],

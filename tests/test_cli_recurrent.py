@@ -75,7 +75,7 @@ def test_explain_and_plot_the_states_of_a_recurrent_model(sequences):
         (["plot", "dense.st", "--kind", "states", "--data", "seq.csv", "--input", "1"], 1,
          "hidden_states draws recurrent networks; this one has no recurrent layer"),
         (["plot", "dense.st", "--kind", "states"], 2,
-         "--kind states needs --data DATA.csv and --input ROW"),
+         "--kind states needs its sample: --data DATA.csv or --dataset NAME, and --input ROW"),
     ],
 )  # fmt: skip
 def test_recurrent_mistakes_are_one_line(sequences, args, status, message):
