@@ -268,14 +268,7 @@ def _network(n_features: int, hidden, activation: str, spec, options) -> Network
         return _network_from_spec(n_features, hidden, activation, spec, options)
     sizes = [n_features, *hidden, spec.n_out]
     n_parameters = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
-    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
-    available = _memory_bytes()
-    if available is not None and needed > available:
-        raise Failure(
-            f"a {'-'.join(map(str, sizes))} network has {n_parameters:,} parameters and needs "
-            f"about {needed / 2**30:,.1f} GiB to train, more than this machine's "
-            f"{available / 2**30:,.1f} GiB; choose smaller --hidden sizes"
-        )
+    _check_memory(n_parameters, f"a {'-'.join(map(str, sizes))} network", "--hidden sizes", options)
     layers = []
     for n_in, n_out in zip(sizes[:-2], hidden, strict=True):
         layers.append(Dense(n_in, n_out, activation))
@@ -307,15 +300,21 @@ def _network_from_spec(n_features: int, hidden, activation: str, spec, options) 
         )
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'--layers'") from None
-    needed = network.n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
+    _check_memory(network.n_parameters, "the network", "--layers", options)
+    return network
+
+
+def _check_memory(n_parameters: int, what: str, smaller: str, options) -> None:
+    """Refuse a network of ``n_parameters`` that needs more memory to train than the machine
+    has, naming ``what`` it is and the option to make ``smaller``."""
+    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
     available = _memory_bytes()
     if available is not None and needed > available:
         raise Failure(
-            f"the network has {network.n_parameters:,} parameters and needs about "
-            f"{needed / 2**30:,.1f} GiB to train, more than this machine's "
-            f"{available / 2**30:,.1f} GiB; choose smaller --layers"
+            f"{what} has {n_parameters:,} parameters and needs about {needed / 2**30:,.1f} GiB "
+            f"to train, more than this machine's {available / 2**30:,.1f} GiB; choose smaller "
+            f"{smaller}"
         )
-    return network
 
 
 def _layer_spec(hidden: tuple[int, ...], layer_spec: str | None, dropout: float) -> str:
