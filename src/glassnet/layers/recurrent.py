@@ -50,7 +50,6 @@ Options shared by all three (see ``docs/recurrent.md``):
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -303,12 +302,6 @@ class Recurrent(Layer):
     def _state_grads_arrays(self) -> tuple[np.ndarray, ...]:
         """Their gradients from the last backward, ``dJ/dh_t`` (and ``dJ/dc_t``)."""
         return (self.grad_h,)
-
-    def _array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A reused array of ``shape`` cut from one flat buffer, so that any mix of batch sizes
-        and lengths reuses it (``_buffer`` grows along a first axis that is the batch; here the
-        first axis is often the time or the gate)."""
-        return self._buffer(name, (math.prod(shape),)).reshape(shape)
 
     def _gate_steps(self, name: str) -> np.ndarray:
         """A reused array ``(gates, T, n_samples, n_hidden)`` shaped like the gates."""
