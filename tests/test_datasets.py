@@ -23,6 +23,7 @@ from glassnet.datasets import (
     load,
     load_mnist,
     moons,
+    multi_gaussian,
     plane,
     read_csv,
     read_idx,
@@ -31,7 +32,7 @@ from glassnet.datasets import (
 )
 
 CLASSIFIERS = ["xor", "circles", "moons", "spirals", "blobs"]
-GENERATED = [*CLASSIFIERS, "plane"]
+GENERATED = [*CLASSIFIERS, "plane", "multi_gaussian"]
 
 
 # --- the tutorial's four people ------------------------------------------------------------------
@@ -194,6 +195,34 @@ def test_plane_noise_moves_targets_off_the_plane():
     data = plane(n_samples=5_000, noise=0.2, seed=9)
     residual = data.y - (0.5 * data.X[:, 0] - 0.5 * data.X[:, 1] + 0.25)
     np.testing.assert_allclose(residual.std(), 0.2, rtol=0.05)
+
+
+def test_multi_gaussian_without_noise_peaks_on_its_checkerboard_of_centres():
+    data = multi_gaussian(n_samples=20_000, noise=0.0, seed=3)
+    assert data.task == "regression"
+    assert np.abs(data.X).max() <= 1.0
+    # Within 0.05 of each centre (x1 in -2/3, 0, 2/3; x2 in 5/12, -5/12) y is that hill's
+    # height, +1 at the top left, then alternating: exp(-0.05^2 / 0.08) = 0.969 at the rim, and
+    # each of the (at most two) side neighbours' tails adds less than
+    # exp(-(2/3 - 0.05)^2 / 0.08) = 0.009 of the opposite sign: within 0.05 of the height.
+    centres = [(-2 / 3, 5 / 12), (0, 5 / 12), (2 / 3, 5 / 12)]
+    centres += [(-2 / 3, -5 / 12), (0, -5 / 12), (2 / 3, -5 / 12)]
+    for centre, height in zip(centres, [1, -1, 1, -1, 1, -1], strict=True):
+        near = np.linalg.norm(data.X - centre, axis=1) < 0.05
+        assert near.sum() > 10
+        np.testing.assert_allclose(data.y[near], height, atol=0.05)
+    # In the corners, at least 0.6 from every centre, y is within exp(-0.6^2 / 0.08) = 0.011
+    # of 0 (the farther centres add less than 1e-4).
+    far = (np.abs(data.X) > 0.95).all(axis=1)
+    assert far.sum() > 10
+    assert np.abs(data.y[far]).max() < 0.0112
+
+
+def test_multi_gaussian_noise_is_added_to_the_targets():
+    clean = multi_gaussian(n_samples=5_000, noise=0.0, seed=9)
+    noisy = multi_gaussian(n_samples=5_000, noise=0.1, seed=9)
+    np.testing.assert_array_equal(clean.X, noisy.X)
+    np.testing.assert_allclose((noisy.y - clean.y).std(), 0.1, rtol=0.05)
 
 
 def test_noise_blurs_the_moons():

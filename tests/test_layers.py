@@ -350,6 +350,9 @@ def test_import_glassnet_loads_no_optional_dependency():
         "torch",
         "sklearn",
         "onnx",
+        "onnxruntime",
+        "dask",
+        "distributed",
         "starlette",
     }
     assert not modules & optional, modules & optional

@@ -196,7 +196,7 @@ def test_complex_inputs_and_targets_are_refused(network):
     # Their imaginary part used to be dropped: predict([[1+5j, 2j]]) equalled predict([[1, 0]]).
     with pytest.raises(TypeError, match=r"X must hold real numbers, got complex values"):
         network.predict([[1 + 5j, 2j]])
-    with pytest.raises(TypeError, match=r"Y must hold real numbers, got complex values"):
+    with pytest.raises(TypeError, match=r"Y must hold real numbers or labels, got complex values"):
         network.fit(np.ones((2, 2)), [1 + 1j, 0], epochs=1)
 
 
@@ -246,3 +246,21 @@ def test_bad_training_arguments(network):
     ]:
         with pytest.raises(ValueError, match=message):
             network.fit(X, y, **options)
+
+
+def test_a_pickled_or_copied_network_trains_with_weight_decay():
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 20)), rng.integers(0, 2, 50)
+    network = Network([Dense(20, 32, "relu"), Dense(32, 1, "sigmoid")], seed=0)
+    network.fit(X, y, weight_decay=0.1, epochs=1)
+    # Each copy has new arrays (whose ids may be those of arrays freed before it); the
+    # penalty's scratch must follow the copy's own weights, generation after generation.
+    for round_trip in range(20):
+        copied = pickle.loads(pickle.dumps(network)) if round_trip % 2 else copy.deepcopy(network)
+        before = copied.get_weights()
+        copied.fit(X, y, weight_decay=0.1, epochs=1)
+        assert not np.array_equal(copied.get_weights()["layers.0.W"], before["layers.0.W"])
+        network = copied

@@ -9,7 +9,7 @@ import pytest
 import glassnet
 from glassnet import Dense, Network, datasets
 from glassnet.callbacks import Callback, ProgressBar
-from glassnet.training import TrainingDiverged, evaluate
+from glassnet.training import TrainingDiverged, apply_gradients, evaluate
 
 
 def classifier(n_in=2, hidden=16, n_classes=2, activation="tanh", seed=0, **kwargs):
@@ -94,8 +94,8 @@ def test_label_errors():
         classifier().fit(X, ["a"] * 4, loss="cross_entropy")
     with pytest.raises(ValueError, match="Y has 3 classes but the network's output can tell 2"):
         classifier().fit(X, [0, 1, 2, 1], loss="cross_entropy")
-    with pytest.raises(TypeError, match="Y must be numeric"):
-        Network([Dense(2, 1)]).fit(X, ["a", "b", "a", "b"], loss="mse")
+    with pytest.raises(ValueError, match="task 'regression' needs numbers, got labels"):
+        Network([Dense(2, 1)]).fit(X, ["a", "b", "a", "b"], loss="mse", task="regression")
 
 
 def test_standardisation_travels_with_the_network():
@@ -290,6 +290,7 @@ def test_l1_adds_sign_of_weights():
     network.fit(
         people.X,
         people.y,
+        loss="mse",
         learning_rate=0.1,
         epochs=1,
         batch_size=None,
@@ -394,3 +395,94 @@ def test_clip_norm_caps_every_update():
     )
     after = np.concatenate([p.ravel() for p in network.parameters()])
     assert np.linalg.norm(after - before) == pytest.approx(0.1 * 0.01, rel=1e-9)
+
+
+# -- apply_gradients: the seam of data-parallel training ---------------------------------------
+
+
+def two_layer_regressor(seed=0):
+    layers = [Dense(3, 5, "tanh"), glassnet.Dropout(0.0), Dense(5, 2, "identity")]
+    return Network(layers, seed=seed, dtype="float64")
+
+
+def test_apply_gradients_takes_the_steps_that_full_batch_fit_takes():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    trained, stepped = two_layer_regressor(), two_layer_regressor()
+    options = {"batch_size": None, "epochs": 3, "shuffle": False, "metrics": ()}
+    trained.fit(
+        X, Y, loss="mse", optimizer=glassnet.optimizers.Adam(0.05), weight_decay=0.1, **options
+    )
+    optimizer = glassnet.optimizers.Adam(0.05)
+    for _ in range(3):
+        _, grads = stepped.loss_and_gradients(X, Y, loss="mse", weight_decay=0.1)
+        assert apply_gradients(stepped, grads, optimizer) is optimizer
+    assert optimizer.iterations == 3  # the state carried over from step to step
+    for name, weight in trained.get_weights().items():
+        np.testing.assert_allclose(stepped.get_weights()[name], weight, rtol=0, atol=1e-12)
+
+
+def test_apply_gradients_leaves_the_callers_gradients_alone():
+    network = two_layer_regressor()
+    _, grads = network.loss_and_gradients(np.ones((4, 3)), np.zeros((4, 2)))
+    kept = [{key: grad.copy() for key, grad in layer.items()} for layer in grads]
+    before = network.get_weights()
+    apply_gradients(network, grads, "sgd")
+    for layer, layer_kept in zip(grads, kept, strict=True):
+        for key in layer:
+            np.testing.assert_array_equal(layer[key], layer_kept[key])
+    expected = before["layers.0.W"] - 0.01 * grads[0]["W"]  # the tutorial's w - eta dJ/dw
+    np.testing.assert_allclose(network.layers[0].W, expected, rtol=0, atol=1e-15)
+
+
+def valid_gradients():
+    return [
+        {"W": np.ones((5, 3)), "b": np.ones(5)},
+        {},
+        {"W": np.ones((2, 5)), "b": np.ones(2)},
+    ]
+
+
+def replace_last(grads, **arrays):
+    return [*grads[:2], {**grads[2], **arrays}]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda grads: "not a list", r"grads must be a list of 3 dicts, one per layer, got 'not a"),
+        (lambda grads: grads[:2], r"grads must be a list of 3 dicts"),
+        (
+            lambda grads: [*grads[:2], {"W": grads[2]["W"]}],
+            r"grads\[2\] must be a dict with the keys \['W', 'b'\]",
+        ),
+        (
+            lambda grads: replace_last(grads, W=np.ones((5, 2))),
+            r"grads\[2\]\['W'\] must have shape \(2, 5\), got \(5, 2\)",
+        ),
+        (
+            lambda grads: replace_last(grads, b=np.array([1.0, np.nan])),
+            r"grads\[2\]\['b'\] must contain only finite values",
+        ),
+    ],
+)
+def test_apply_gradients_checks_every_gradient_before_stepping(change, message):
+    network = two_layer_regressor()
+    apply_gradients(network, valid_gradients(), "sgd")
+    before = network.get_weights()
+    assert not np.array_equal(before["layers.2.b"], two_layer_regressor().layers[2].b)
+    with pytest.raises(ValueError, match=message):
+        apply_gradients(network, change(valid_gradients()), "sgd")
+    for name, weight in network.get_weights().items():
+        np.testing.assert_array_equal(weight, before[name])
+
+
+def test_fit_takes_a_target_for_every_position_of_a_sequence():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 4, 3)), rng.normal(size=(30, 4, 2))
+    network = Network([Dense(3, 2, "identity")], input_shape=(4, 3), seed=0)
+    history = network.fit(X, Y, epochs=20, learning_rate=0.1, batch_size=None)
+    assert network.classes is None
+    assert history["loss"][-1] < history["loss"][0]
+    with pytest.raises(ValueError, match="takes one label per sample"):
+        network.fit(X, Y, task="classification")

@@ -34,7 +34,7 @@ from glassnet.network import Network
 from glassnet.neuron import Neuron
 from glassnet.specs import build
 from glassnet.threads import get_num_threads, set_num_threads
-from glassnet.training import TrainingDiverged, evaluate, fit
+from glassnet.training import TrainingDiverged, apply_gradients, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -81,6 +81,7 @@ __all__ = [
     "Reshape",
     "TrainingDiverged",
     "activations",
+    "apply_gradients",
     "build",
     "datasets",
     "evaluate",

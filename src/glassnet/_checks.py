@@ -182,6 +182,21 @@ def _index_text(index) -> str:
 MAX_EXACT_INTEGER = 2**53
 
 
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """Return per-sample weights ``(n_samples,)`` (or per position) as non-negative finite
+    numbers of ``dtype`` with a positive sum, or raise naming ``sample_weight``."""
+    weights = numeric_array(sample_weight, "sample_weight", dtype=dtype)
+    if len(weights) != n_samples:
+        raise ValueError(
+            f"sample_weight must have {n_samples} entries, one per sample, got {len(weights)}"
+        )
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must hold non-negative real numbers")
+    if not np.add.reduce(weights, axis=None) > 0:
+        raise ValueError("sample_weight must not be all zero")
+    return weights
+
+
 def one_of(value, name: str, options) -> str:
     """Return ``value`` if it is one of ``options``, else raise listing them."""
     if value not in options:

@@ -318,6 +318,43 @@ def plane(n_samples=200, noise=0.05, seed=None, *, weights=(0.5, -0.5), bias=0.2
     return Dataset(X=X, y=y, feature_names=_GENERATED_FEATURES, target_name="y", task="regression")
 
 
+# multi_gaussian's hills: a 3 x 2 grid of centres whose heights alternate like a checkerboard,
+# the layout of TensorFlow Playground's multi-gaussian regression set.
+_HILL_CENTRES = (
+    (-2 / 3, 5 / 12),
+    (0.0, 5 / 12),
+    (2 / 3, 5 / 12),
+    (-2 / 3, -5 / 12),
+    (0.0, -5 / 12),
+    (2 / 3, -5 / 12),
+)
+_HILL_HEIGHTS = (1.0, -1.0, 1.0, -1.0, 1.0, -1.0)
+_HILL_WIDTH = 0.2
+
+
+def multi_gaussian(n_samples=200, noise=0.05, seed=None) -> Dataset:
+    """Multi-gaussian: regression on six gaussian hills and valleys in a 3 x 2 grid.
+
+    X is uniform in [-1, 1]^2 and::
+
+        y = sum_k h_k exp(-||x - c_k||^2 / (2 s^2)) + noise * N(0, 1)
+
+    with centres ``c_k`` at x1 in {-2/3, 0, 2/3} and x2 in {5/12, -5/12}, heights ``h_k = +1``
+    or ``-1`` alternating like a checkerboard (+1 at the top left) and width ``s = 0.2``, so y
+    is about ``h_k`` on a centre and about 0 far from every centre. No single neuron fits it.
+
+    Returns a Dataset with X ``(n_samples, 2)`` and float y ``(n_samples,)``.
+    """
+    n_samples = positive_int(n_samples, "n_samples")
+    noise = non_negative_float(noise, "noise")
+    rng = _rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    squared_distances = ((X[:, np.newaxis, :] - np.array(_HILL_CENTRES)) ** 2).sum(axis=2)
+    hills = np.exp(-squared_distances / (2.0 * _HILL_WIDTH**2)) @ np.array(_HILL_HEIGHTS)
+    y = hills + noise * rng.standard_normal(n_samples)
+    return Dataset(X=X, y=y, feature_names=_GENERATED_FEATURES, target_name="y", task="regression")
+
+
 # --- the registry behind load() and `glassnet datasets` ------------------------------------------
 
 GENERATORS = {
@@ -328,6 +365,7 @@ GENERATORS = {
     "spirals": spirals,
     "blobs": blobs,
     "plane": plane,
+    "multi_gaussian": multi_gaussian,
 }
 
 
@@ -382,11 +420,44 @@ def _existing_file(path, what: str) -> Path:
     return path
 
 
-def _csv_rows(path: Path):
+#: The delimiters told apart in a header line, the first preferred on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a CSV header ``line``: whichever of ``DELIMITERS`` occurs most often
+    outside double quotes, ``","`` when none does (a file of one column) or on a tie."""
+    unquoted = "".join(line.split('"')[::2])
+    counts = [unquoted.count(delimiter) for delimiter in DELIMITERS]
+    return DELIMITERS[counts.index(max(counts))]
+
+
+def delimiter_hint(names, delimiter: str | None = None) -> str:
+    """A note for messages about missing columns: ``" (the header looks separated by ';')"``
+    when the column names hold one of ``DELIMITERS`` other than ``delimiter``, else ``""``."""
+    others = [d for d in DELIMITERS if d != delimiter and any(d in name for name in names)]
+    return f" (the header looks separated by {others[0]!r})" if others else ""
+
+
+def _delimiter_of(path: Path, delimiter) -> str:
+    """``delimiter`` checked, or when None the one the first non-blank line of ``path`` uses."""
+    if delimiter is None:
+        # Undecodable bytes are reported by the read that follows, with their offset.
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            return sniff_delimiter(next((line for line in handle if line.strip()), ""))
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ValueError(
+            "delimiter must be one character other than a quote or a line break, such as ';', "
+            f"got {delimiter!r}"
+        )
+    return delimiter
+
+
+def _csv_rows(path: Path, delimiter: str):
     """Yield ``(line number, stripped cells)`` for every non-blank row of a UTF-8 CSV file."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, delimiter=delimiter)
             try:
                 for cells in reader:
                     if "".join(cells).strip() or len(cells) > 1:
@@ -428,19 +499,43 @@ def _check_fit(values: np.ndarray, dtype: np.dtype, where) -> None:
         raise ValueError(f"{where(bad)}: {values[bad].item()!r} does not {fit_text(dtype)}")
 
 
-def read_csv_header(path) -> list[str]:
+def read_csv_header(path, delimiter: str | None = None) -> list[str]:
     """The column names of the CSV file at ``path``, read as ``read_csv`` reads them, without
     reading the rows below the header."""
     path = _existing_file(path, "CSV file")
-    for _, names in _csv_rows(path):
+    for _, names in _csv_rows(path, _delimiter_of(path, delimiter)):
         return names
     raise ValueError(f"{path}: the file is empty; expected a header row of column names")
+
+
+def read_csv_column(path, name: str, delimiter: str | None = None) -> list[str]:
+    """The cells of column ``name`` of the CSV file at ``path`` as text, stripped, one per data
+    row, in file order: an id or a name carried beside what a model computes from the row."""
+    path = _existing_file(path, "CSV file")
+    delimiter = _delimiter_of(path, delimiter)
+    rows = _csv_rows(path, delimiter)
+    _, names = next(rows, (0, []))
+    if name not in names:
+        raise ValueError(
+            f"{path}: no column {name!r}; available columns: {', '.join(names)}"
+            f"{delimiter_hint(names, delimiter)}"
+        )
+    column = names.index(name)
+    cells = []
+    for line, row in rows:
+        if len(row) != len(names):
+            raise ValueError(
+                f"{path}, line {line}: expected {len(names)} cells, one per column, got {len(row)}"
+            )
+        cells.append(row[column])
+    return cells
 
 
 def read_csv(
     path,
     target: str | None = None,
     columns: list[str] | tuple[str, ...] | None = None,
+    delimiter: str | None = None,
     *,
     dtype="float64",
 ) -> CsvTable:
@@ -456,7 +551,9 @@ def read_csv(
     rather than becoming an infinity later, for the features and a numeric target alike. Cells
     are stripped of whitespace; a UTF-8 byte-order mark is accepted; blank lines are skipped;
     every row has one cell per header column. Errors name the file and the 1-based line (the
-    header is line 1) and column.
+    header is line 1) and column. Cells are separated by ``delimiter``, by default the one the
+    header line uses (``sniff_delimiter``: a comma, semicolon, tab or bar); a missing column's
+    message says when the header looks separated by another.
 
     Returns a CsvTable with features ``(n_rows, n_features)``, ``n_features = len(columns)`` or
     the number of columns besides the target, and target ``(n_rows,)`` or None.
@@ -467,7 +564,8 @@ def read_csv(
         raise TypeError(f"target must be a column name (str) or None, got {target!r}")
     if columns is not None:
         columns = _feature_columns(columns, target)
-    rows = list(_csv_rows(path))
+    delimiter = _delimiter_of(path, delimiter)
+    rows = list(_csv_rows(path, delimiter))
     if not rows:
         raise ValueError(f"{path}: the file is empty; expected a header row of column names")
     header_line, names = rows[0]
@@ -484,6 +582,7 @@ def read_csv(
     if target is not None and target not in first_seen:
         raise ValueError(
             f"{path}: no target column {target!r}; available columns: {', '.join(names)}"
+            f"{delimiter_hint(names, delimiter)}"
         )
     if target is not None and len(names) == 1:
         raise ValueError(
@@ -496,6 +595,7 @@ def read_csv(
         raise ValueError(
             f"{path}: no column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(name) for name in missing)}; available columns: {', '.join(names)}"
+            f"{delimiter_hint(names, delimiter)}"
         )
     if len(rows) == 1:
         raise ValueError(

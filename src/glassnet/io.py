@@ -58,6 +58,7 @@ from glassnet.callbacks import History
 from glassnet.network import Network
 from glassnet.preprocessing import LABEL_KINDS, Standardizer, check_labels
 from glassnet.safetensors import ModelFileError
+from glassnet.tasks import classes_for_outputs
 from glassnet.training import TrainingState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "inspect", "load", "save"]
@@ -642,7 +643,11 @@ def _fits_kind(value, kind: str) -> bool:
 
 
 def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
-    """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can."""
+    """Why ``classes`` cannot label a network with ``n_out`` outputs, or None if it can.
+
+    One sigmoid output tells exactly two classes apart, ``n_out`` outputs exactly ``n_out``
+    (``tasks.classes_for_outputs``): an output without a class would make ``predict`` fail.
+    """
     if classes.ndim != 1:
         return f"must be 1-D, got shape {classes.shape}"
     try:
@@ -659,12 +664,13 @@ def _classes_problem(classes: np.ndarray, n_out: int) -> str | None:
 
 def _count_problem(n_classes: int, n_out: int) -> str | None:
     """Why ``n_classes`` labels cannot name the outputs of a network with ``n_out`` outputs:
-    one sigmoid output tells exactly two classes apart; ``n_out`` outputs up to ``n_out``."""
-    most = 2 if n_out == 1 else n_out
-    if not 2 <= n_classes <= most:
+    one sigmoid output tells exactly two classes apart, ``n_out`` outputs exactly ``n_out``
+    (``tasks.classes_for_outputs``)."""
+    wanted = classes_for_outputs(n_out)
+    if n_classes != wanted:
         return (
             f"has {n_classes} label(s), but a network with {n_out} output(s) tells "
-            f"{'exactly 2' if n_out == 1 else f'2 to {n_out}'} classes apart"
+            f"exactly {wanted} classes apart"
         )
     return None
 

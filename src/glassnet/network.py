@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet import losses
-from glassnet._checks import float_dtype, non_negative_float, numeric_array
+from glassnet._checks import check_sample_weight, float_dtype, non_negative_float, numeric_array
 from glassnet.layers import Dense, Layer, from_config
 from glassnet.layers.base import IdentityHead, is_head, size_of
 from glassnet.layers.fusion import stages
@@ -315,11 +315,13 @@ class Network:
         """Add the penalty's gradient ``λ W + l1 sign(W)`` to every weight gradient."""
         if not (weight_decay or l1):
             return
-        for weight, grad in self._weights_and_grads():
+        for position, (weight, grad) in enumerate(self._weights_and_grads()):
             # Each term goes through a scratch array kept per weight: no allocation per batch.
-            scratch = self._scratch.get(id(weight))
-            if scratch is None:
-                scratch = self._scratch[id(weight)] = np.empty_like(weight)
+            # It is filed by position, not id(), so that a pickled or copied network finds its
+            # own arrays' scratch and never another's.
+            scratch = self._scratch.get(position)
+            if scratch is None or scratch.shape != weight.shape:
+                scratch = self._scratch[position] = np.empty_like(weight)
             if weight_decay:
                 grad += np.multiply(weight, weight_decay, out=scratch)
             if l1:
@@ -469,6 +471,12 @@ class Network:
 
         save(self, path, **options)
 
+    def to_onnx(self, path, **options) -> None:
+        """Write the network as an ONNX model file; see ``glassnet.onnx.save``."""
+        from glassnet.onnx import save
+
+        save(self, path, **options)
+
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts."""
         rows = [f"{'layer':<36}{'output shape':>16}{'params':>10}"]
@@ -527,21 +535,6 @@ def check_input_shape(input_shape) -> tuple[int, ...]:
 
 def _shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ")"
-
-
-def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
-    """Return per-sample weights ``(n_samples,)`` (or per position) as non-negative finite
-    numbers of ``dtype`` with a positive sum, or raise naming ``sample_weight``."""
-    weights = numeric_array(sample_weight, "sample_weight", dtype=dtype)
-    if len(weights) != n_samples:
-        raise ValueError(
-            f"sample_weight must have {n_samples} entries, one per sample, got {len(weights)}"
-        )
-    if np.any(weights < 0):
-        raise ValueError("sample_weight must hold non-negative real numbers")
-    if not np.add.reduce(weights, axis=None) > 0:
-        raise ValueError("sample_weight must not be all zero")
-    return weights
 
 
 def class_indices(output: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from glassnet._checks import numeric_array
+from glassnet._checks import check_sample_weight, numeric_array
 
 
 class Standardizer:
@@ -24,6 +24,7 @@ class Standardizer:
     """
 
     def __init__(self, mean=None, scale=None):
+        self.weight_sum, self._var, self.pooled = 0.0, None, False
         self.mean = None if mean is None else numeric_array(mean, "mean", dtype=np.float64, ndim=1)
         self.scale = (
             None if scale is None else numeric_array(scale, "scale", dtype=np.float64, ndim=1)
@@ -33,29 +34,71 @@ class Standardizer:
         if self.scale is not None and np.any(self.scale <= 0):
             raise ValueError("scale must be positive everywhere")
 
-    def fit(self, X, *, pooled: bool = False) -> Standardizer:
+    def fit(self, X, sample_weight=None, *, pooled: bool = False) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``,
-        or with ``pooled`` those of all its values, shared by every column.
+        weighted by ``sample_weight (n_samples,)`` when given (a weight of 2 counts a row twice,
+        0 leaves it out); with ``pooled``, those of all its values, shared by every column (and
+        by later ``partial_fit`` blocks). A column whose mean or standard deviation overflows
+        float64 (values near ``1e308``) raises rather than scaling every input to NaN."""
+        self.mean = self.scale = None
+        self.pooled = pooled
+        return self.partial_fit(X, sample_weight)
 
-        A column whose mean or standard deviation overflows float64 (values near ``1e308``)
-        raises rather than scaling every input to NaN.
+    def partial_fit(self, X, sample_weight=None) -> Standardizer:
+        """Update the mean and scale with another block of rows, so that data read in blocks
+        gives what one ``fit`` on all of it would (up to rounding).
+
+        With block statistics ``(W_b, mean_b, var_b)`` (total weight, weighted mean and variance)
+        merged into the running ``(W_a, mean_a, var_a)``, Chan et al.'s update::
+
+            W = W_a + W_b        delta = mean_b - mean_a
+            mean = mean_a + delta W_b / W
+            var = (W_a var_a + W_b var_b + delta^2 W_a W_b / W) / W
         """
         X = numeric_array(X, "X", ndim=2)
         with np.errstate(over="ignore", invalid="ignore"):
-            if pooled:
-                mean = np.full(X.shape[1], X.mean(dtype=np.float64))
-                scale = np.full(X.shape[1], X.std(dtype=np.float64))
-            else:
+            if sample_weight is None:
+                weight = float(len(X))
                 mean = X.mean(axis=0, dtype=np.float64)
-                scale = X.std(axis=0, dtype=np.float64)
-        overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
+                var = X.var(axis=0, dtype=np.float64)
+            else:
+                sample_weight = check_sample_weight(sample_weight, len(X), np.float64)
+                weight = float(np.sum(sample_weight))
+                mean = np.average(X, axis=0, weights=sample_weight)
+                var = np.average(np.square(X - mean), axis=0, weights=sample_weight)
+        if self.pooled:  # every column weighs the same, so the pooled mean is theirs
+            pooled_mean = mean.mean()
+            var = np.full_like(var, np.mean(var + np.square(mean - pooled_mean)))
+            mean = np.full_like(mean, pooled_mean)
+        overflowed = ~(np.isfinite(mean) & np.isfinite(var))
         if overflowed.any():
             column = int(np.argmax(overflowed))
             raise ValueError(
                 f"X column {column} cannot be standardised: its mean or standard deviation "
                 f"overflows float64 (its values reach {np.abs(X[:, column]).max():.6g})"
             )
-        self.mean = mean
+        if self.mean is not None and self._var is None:
+            raise ValueError(
+                "this Standardizer was given its mean and scale; partial_fit updates only one "
+                "that learned them from data"
+            )
+        if self.mean is None:
+            self.weight_sum, self.mean, self._var = weight, mean, var
+        else:
+            if self.mean.shape != mean.shape:
+                raise ValueError(
+                    f"X must have {len(self.mean)} features (columns), got shape {X.shape}"
+                )
+            total = self.weight_sum + weight
+            delta = mean - self.mean
+            self.mean = self.mean + delta * (weight / total)
+            self._var = (
+                self.weight_sum * self._var
+                + weight * var
+                + delta**2 * (self.weight_sum * weight / total)
+            ) / total
+            self.weight_sum = total
+        scale = np.sqrt(self._var)
         self.scale = np.where(scale > 0, scale, 1.0)
         return self
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules, threads
+from glassnet import losses, optimizers, schedules, tasks, threads
 from glassnet._checks import (
     fraction,
     non_negative_float,
     non_negative_int,
+    numeric_array,
     positive_float,
     positive_int,
 )
@@ -34,7 +35,7 @@ from glassnet.callbacks import EpochLogger, History, ProgressBar
 from glassnet.metrics import r2_from_sums, total_sum_of_squares
 from glassnet.network import check_sample_weight, class_indices
 from glassnet.ops import gather_rows
-from glassnet.preprocessing import LabelEncoder, Standardizer, label_array
+from glassnet.preprocessing import Standardizer
 
 
 class TrainingDiverged(ArithmeticError):
@@ -174,15 +175,18 @@ def fit(
     callbacks=(),
     verbose: bool = False,
     print_every: int | None = None,
+    task: str | None = None,
+    classes=None,
 ) -> History:
     """Train ``network`` on ``X (n_samples, *input_shape)`` and targets ``Y``; return a ``History``.
 
     Args:
         Y: ``(n_samples, n_out)`` values, or ``(n_samples,)`` class labels (any values, strings
-            too) for a cross-entropy loss; labels are encoded and ``network.classes`` set, so
-            ``predict`` answers in the same labels.
-        loss: name or ``Loss``; default ``cross_entropy`` for a softmax output, else the
-            tutorial's ``mse`` (when continuing a run: the run's loss).
+            too); labels are encoded and ``network.classes`` set, so ``predict`` answers in the
+            same labels. Whether ``Y`` holds labels is ``glassnet.tasks.task_and_loss``'s rule.
+        loss: name or ``Loss``; default ``cross_entropy`` for a softmax output,
+            ``binary_cross_entropy`` for one sigmoid unit on class labels, else the tutorial's
+            ``mse`` (``glassnet.tasks.default_loss``); when continuing a run: the run's loss.
         optimizer, learning_rate: name (with an optional learning rate) or ``Optimizer``;
             default ``"sgd"``, or the network's own optimizer when continuing a run. The same
             ``Optimizer`` object keeps its state (momentum, Adam's moments) from call to call.
@@ -202,7 +206,8 @@ def fit(
         sample_weight: ``(n_samples,)`` non-negative weights: the data loss becomes
             ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted).
         validation_data: ``(X_val, Y_val)`` evaluated after every epoch; or
-        validation_split: the fraction of samples (drawn with the seed) held out for it.
+        validation_split: the fraction of samples (drawn with the seed) held out for it,
+            each class alike for a classifier.
         metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
         standardize: learn the inputs' mean and scale and keep them with the network: per
@@ -212,6 +217,10 @@ def fit(
         verbose: show progress on stderr: a bar on an interactive terminal, else a line every
             tenth of the epochs; either way, say when and why training stopped early.
         print_every: print the tutorial's ``Epoch 10 loss: 0.123`` every this many epochs.
+        task: ``"classification"`` (``Y`` holds class labels) or ``"regression"`` (numbers);
+            default: inferred from ``Y``, the loss and the output layer.
+        classes: every label a classifier tells apart, when ``Y`` may lack some (a chunk of a
+            stream); default: the labels found in ``Y``.
 
     The History records per epoch ``loss`` (the data loss, a mean over the samples),
     ``penalty`` (the regularisation term, when there is one; the objective is their sum),
@@ -231,8 +240,9 @@ def fit(
     if clip_norm is not None:
         clip_norm = positive_float(clip_norm, "clip_norm")
     validation_split = fraction(validation_split, "validation_split")
-    if loss is None:
-        loss = network.loss if resuming and network.loss is not None else _default_loss(network)
+    if loss is None and resuming and network.loss is not None:
+        loss = network.loss
+    task, loss = tasks.task_and_loss(network, Y, loss, task)
     loss = losses.get(loss)
     if optimizer is None:
         optimizer = network.optimizer if resuming and network.optimizer is not None else "sgd"
@@ -243,7 +253,7 @@ def fit(
     rng = np.random.default_rng(seed)
 
     X = network.check_inputs(X)
-    Y = _encode_targets(network, Y, loss, len(X))
+    Y = tasks.encode_targets(network, Y, loss, len(X), task=task, classes=classes)
     weights = (
         None if sample_weight is None else check_sample_weight(sample_weight, len(X), network.dtype)
     )
@@ -254,7 +264,9 @@ def fit(
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_split:
-        X, Y, weights, validation_data = _split(X, Y, weights, validation_split, rng)
+        X, Y, weights, validation_data = tasks.split_validation(
+            network, X, Y, validation_split, rng, weights
+        )
     elif validation_data is not None:
         validation_data = _validation_arrays(network, validation_data, loss)
     state = network.training_state
@@ -343,49 +355,56 @@ def evaluate(network, X, Y, loss=None, metrics="auto") -> dict[str, float]:
     """Loss and metrics of ``network`` on ``(X, Y)``, applying its scaler and label encoding.
 
     The loss defaults to the one the network was trained with (``network.loss``), else to
-    ``fit``'s default for its output.
+    ``glassnet.tasks.default_loss``.
     """
-    if loss is None:
-        loss = network.loss if network.loss is not None else _default_loss(network)
-    loss = losses.get(loss)
+    loss = losses.get(loss if loss is not None else tasks.scoring_loss(network))
     X = network.prepare_inputs(X)
-    Y = _encode_targets(network, Y, loss, len(X), refit=False)
+    Y = tasks.encode_targets(network, Y, loss, len(X), refit=False)
     return _evaluate(network, X, Y, loss, _metric_names(metrics, network))
 
 
+def apply_gradients(network, grads, optimizer):
+    """One optimizer step from gradients computed elsewhere; returns the (bound) optimizer.
+
+    The seam of data-parallel training: each worker takes ``(J, grads)`` from
+    ``network.loss_and_gradients`` on its shard, the workers average ``grads`` (weighted by
+    shard size, so the mean is the full batch's), and each calls this with the average. An
+    ``Optimizer`` keeps its state across calls (Adam's moments, momentum): pass the instance this
+    returns to the next call. A name (``"sgd"``) starts a fresh optimizer.
+
+    Args:
+        grads: what ``loss_and_gradients`` returns: ``grads[l]`` maps each parameter name of
+            layer l (``"W"``, ``"b"``, ``"cell.Wh"``) to ``dJ/dparam`` of that parameter's
+            shape (``{}`` for a layer without parameters). They are copied, never changed.
+        optimizer: name, config or ``Optimizer``, e.g. ``glassnet.optimizers.Adam(0.01)``.
+    """
+    layers = network.layers
+    if not isinstance(grads, (list, tuple)) or len(grads) != len(layers):
+        raise ValueError(
+            f"grads must be a list of {len(layers)} dicts, one per layer, got {grads!r:.80}"
+        )
+    flat = []
+    for index, (layer, layer_grads) in enumerate(zip(layers, grads, strict=True)):
+        params = {name: param for name, param, _ in layer.named_parameters()}
+        if not isinstance(layer_grads, dict) or set(layer_grads) != set(params):
+            raise ValueError(
+                f"grads[{index}] must be a dict with the keys {sorted(params)}, "
+                f"got {layer_grads!r:.80}"
+            )
+        for name, param in params.items():
+            grad = numeric_array(layer_grads[name], f"grads[{index}][{name!r}]")
+            if grad.shape != param.shape:
+                raise ValueError(
+                    f"grads[{index}][{name!r}] must have shape {param.shape}, got {grad.shape}"
+                )
+            flat.append(np.array(grad, dtype=network.dtype, order="K"))  # the step's scratch
+    optimizer = optimizers.get(optimizer)
+    optimizer.bind(network.parameters())
+    optimizer.step(flat)
+    return optimizer
+
+
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _default_loss(network) -> str:
-    return "cross_entropy" if network.output_layer.activation.name == "softmax" else "mse"
-
-
-def _encode_targets(network, Y, loss, n_samples, refit=True) -> np.ndarray:
-    """Encode class labels (for cross-entropies) and return targets shaped for ``loss``."""
-    Y = label_array(Y)
-    is_labels = isinstance(loss, (losses.CrossEntropy, losses.BinaryCrossEntropy)) and (
-        Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1 and network.n_out > 1)
-    )
-    if is_labels:
-        if len(Y) != n_samples:
-            raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
-        if refit or network.classes is None:
-            encoder = LabelEncoder().fit(Y)
-            n_classes = len(encoder.classes)
-            wanted = 2 if network.n_out == 1 else network.n_out
-            if n_classes < 2:
-                raise ValueError(
-                    f"Y has a single class ({encoder.classes[0].item()!r}); "
-                    "a classifier needs at least two"
-                )
-            if n_classes > wanted:
-                raise ValueError(
-                    f"Y has {n_classes} classes but the network's output can tell {wanted} apart: "
-                    f"give the last layer {n_classes} units"
-                )
-            network.classes = encoder.classes
-        Y = LabelEncoder(network.classes).transform(Y)
-    return network.check_targets(Y, loss, n_samples)
 
 
 def _validation_arrays(network, validation_data, loss):
@@ -394,20 +413,7 @@ def _validation_arrays(network, validation_data, loss):
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
     X_val = network.prepare_inputs(X_val, "X_val")
-    return X_val, _encode_targets(network, Y_val, loss, len(X_val), refit=False)
-
-
-def _split(X, Y, weights, validation_split, rng):
-    n_val = round(len(X) * validation_split)
-    if n_val < 1 or n_val >= len(X):
-        raise ValueError(
-            f"validation_split={validation_split} leaves {n_val} of {len(X)} samples for "
-            "validation; both parts need at least one"
-        )
-    order = rng.permutation(len(X))
-    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
-    train_weights = None if weights is None else weights[train]
-    return X[train], Y[train], train_weights, (X[val], Y[val])
+    return X_val, tasks.encode_targets(network, Y_val, loss, len(X_val), refit=False)
 
 
 def _metric_names(metrics, network) -> tuple[str, ...]:

@@ -1,0 +1,406 @@
+"""``glassnet train``: a network from a CSV file or a built-in dataset, written to a model file.
+
+The command parses and prints; the decisions are the library's: ``glassnet.tasks`` says
+whether the target holds classes or numbers, which output layer and loss suit it, and which
+rows are held out for validation; ``fit`` trains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import click
+import numpy as np
+from rich.table import Table
+
+from glassnet import io as model_io
+from glassnet import losses, optimizers, specs, tasks
+from glassnet._files import check_writable
+from glassnet.callbacks import Callback, EarlyStopping, EpochLogger
+from glassnet.cli.common import (
+    CSV,
+    HIDDEN_ACTIVATIONS,
+    Failure,
+    Interrupted,
+    OutputFile,
+    architecture,
+    column_names,
+    delimiter_option,
+    hidden_sizes,
+    input_shape,
+    layers_text,
+    reports_errors,
+    stderr,
+    stdout,
+    threads_option,
+)
+from glassnet.cli.data import training_rows
+from glassnet.cli.plot import draw_loss_curve
+from glassnet.datasets import GENERATORS
+from glassnet.network import Network
+from glassnet.plots import label_text
+from glassnet.training import evaluate
+
+#: Below this many rows, no validation data is held out unless --validation-split asks for it.
+MIN_ROWS_FOR_VALIDATION = 20
+
+#: The fraction of rows held out for validation by default.
+DEFAULT_VALIDATION_SPLIT = 0.2
+
+#: Training keeps about this many copies of every parameter (the weights, their gradients, the
+#: optimizer's state, the initial draw in float64): the memory a network needs, roughly.
+PARAMETER_COPIES = 6
+
+
+@click.command()
+@click.argument("data", required=False, type=CSV)
+@click.option("--target", "-t", metavar="COLUMN", help="The CSV column to predict.")
+@click.option(
+    "--dataset",
+    type=click.Choice(list(GENERATORS)),
+    help="Train on a built-in dataset instead of a CSV file (see 'glassnet datasets').",
+)
+@click.option(
+    "--ignore",
+    metavar="COLUMNS",
+    callback=column_names,
+    help="The CSV columns to leave out of the inputs, comma-separated, e.g. an id or a name.",
+)
+@delimiter_option
+@click.option("--out", "-o", required=True, type=OutputFile(), help="The model file to write.")
+@click.option(
+    "--task",
+    type=click.Choice(tasks.TASKS),
+    help=f"What the target holds (default: classes for text and for up to {tasks.MAX_CLASSES} "
+    "distinct whole numbers, else numbers).",
+)
+@click.option(
+    "--hidden",
+    default="16,16",
+    show_default=True,
+    callback=hidden_sizes,
+    help="Hidden layer sizes, comma-separated; 0 for none.",
+)
+@click.option(
+    "--layers",
+    "layer_spec",
+    metavar="SPEC",
+    help="Hidden layers as comma-separated items instead of --hidden, e.g. "
+    "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 (items: conv:FILTERS:KERNEL[:STRIDE"
+    "[:PADDING]], maxpool:SIZE, avgpool:SIZE, globalavgpool, dense:UNITS, dropout:RATE, "
+    "batchnorm, flatten).",
+)
+@click.option(
+    "--input-shape",
+    callback=input_shape,
+    metavar="C,H,W",
+    help="Read each row's feature columns as an image of this shape, e.g. 1,28,28 for 784 "
+    "pixel columns (channels, height, width); the inputs are then scaled by one mean and "
+    "standard deviation over all pixels.",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(HIDDEN_ACTIVATIONS),
+    default="relu",
+    show_default=True,
+    help="Activation of the hidden layers.",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(losses.NAMES),
+    help="Default: binary_cross_entropy for 2 classes, cross_entropy for more, mse for numbers.",
+)
+@click.option("--optimizer", type=click.Choice(optimizers.NAMES), default="adam", show_default=True)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Default: the optimizer's own (0.001 for adam).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="The tutorial's L2 term λ: J gains the penalty λ/2 Σ||W||², reported apart.",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Dropout rate after each hidden layer.",
+)
+@click.option(
+    "--validation-split",
+    type=click.FloatRange(0, 1, max_open=True),
+    help=f"Fraction of rows held out (default {DEFAULT_VALIDATION_SPLIT} from "
+    f"{MIN_ROWS_FOR_VALIDATION} rows on, else 0); each class alike.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    help="Stop after this many epochs without improvement, keeping the best weights.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
+)
+@threads_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@reports_errors
+def train(data, target, dataset, ignore, delimiter, out, task, hidden, activation, loss, **options):
+    """Train a network on DATA.csv or a built-in dataset.
+
+    Text targets, or whole numbers with at most 20 distinct values, make a classifier
+    (sigmoid output for 2 classes, softmax for more); other numbers make a regression (identity
+    output, mse); --task says which instead. Inputs are standardised: each column by its own
+    mean and scale, or images (--input-shape) by one mean and scale over all their pixels. The
+    model is written to --out, its loss curve beside it as MODEL.loss.png.
+
+    A CNN on rows of 784 pixels: --input-shape 1,28,28 --layers
+    conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128.
+
+    \b
+    Examples:
+      glassnet train people.csv --target gender --ignore name --out people.safetensors
+      glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
+    """
+    quiet, seed = options["quiet"], options["seed"]
+    check_writable(out.with_suffix(".loss.png"))
+    # 1. the data, and what its target holds
+    rows = training_rows(data, target, dataset, ignore, seed, delimiter, options["dtype"])
+    task, y, note = _task_and_targets(rows, task, loss)
+    n_classes = len(np.unique(y)) if task == "classification" else None
+
+    # 2. the network: hidden layers, and the output layer and loss for the task
+    try:
+        spec = tasks.output_spec(task, n_classes or 1, loss)
+    except ValueError as error:
+        raise click.BadParameter(f"{rows.where}: {error}", param_hint="'--loss'") from None
+    network = _network(rows.X.shape[1], hidden, activation, spec, options)
+    # Later commands take the CSV columns by these names, in whatever order a file has them.
+    network.feature_names, network.target_name = rows.feature_names, rows.target_name
+
+    # 3. training and validation rows
+    X = rows.X
+    split = options["validation_split"]
+    if split is None:
+        split = DEFAULT_VALIDATION_SPLIT if len(X) >= MIN_ROWS_FOR_VALIDATION else 0.0
+    labels = y if task == "classification" else None
+    train_rows, val_rows = tasks.stratified_split(
+        len(X), split, np.random.default_rng(seed), labels
+    )
+    validation = (X[val_rows], y[val_rows]) if len(val_rows) else None
+    if not quiet:
+        held_out = f", {len(val_rows)} held out for validation" if len(val_rows) else ""
+        what = f"tell {n_classes} classes apart" if n_classes else "predict numbers"
+        stderr.print(
+            f"Training a {architecture(network)} network to {what} ({spec.loss}) on "
+            f"{len(train_rows)} rows{held_out}, for up to {options['epochs']} epochs{note}"
+        )
+
+    # 4. fit, with progress; Ctrl-C leaves nothing behind
+    history = _fit(network, X[train_rows], y[train_rows], validation, spec.loss, task, options)
+
+    # 5. the final metrics, the model file and its loss curve
+    if not quiet:
+        scores = {"training": evaluate(network, X[train_rows], y[train_rows], loss=spec.loss)}
+        if validation is not None:
+            scores["validation"] = evaluate(network, *validation, loss=spec.loss)
+        stopped = ""
+        if history.best_epoch is not None:
+            stopped = f"; kept the weights of epoch {history.best_epoch}"
+        stdout.print(_metrics_table(scores, f"After {history.epochs} epochs{stopped}"))
+        if options["weight_decay"]:
+            penalty = network.penalty(options["weight_decay"])
+            stdout.print(
+                f"Weight-decay penalty λ/2 Σ||W||² = {penalty:.4g} (in the training objective, "
+                "not in the losses above)"
+            )
+    try:
+        model_io.save(network, out)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while saving; nothing was saved") from None
+    if not quiet:
+        stdout.print(f"Saved the model to {out} ({network.n_parameters} parameters)")
+    try:
+        draw_loss_curve(history, out.with_suffix(".loss.png"), "its loss curve", quiet)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; the model was saved to {out}, its loss curve was not"
+        ) from None
+
+
+def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
+    """``(task, targets, note)``: the task (``tasks.infer_task``), the target column as class
+    labels or float numbers, and a note for the user when the task was read from numbers."""
+    try:
+        task_asked = task
+        task = tasks.infer_task(rows.target, task, loss)
+    except ValueError as error:
+        raise click.BadParameter(f"{rows.where}: {error}", param_hint="'--task'") from None
+    raw = rows.target
+    if task == "regression":
+        return task, raw.astype(np.float64), ""
+    y = tasks.as_class_labels(raw, rows.where)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise Failure(
+            f"{rows.where}: the target has a single class ({label_text(classes[0])!r}); a "
+            "classifier needs at least two"
+        )
+    note = ""
+    if task_asked is None and loss is None and raw.dtype.kind in "iuf":
+        note = f" (its {len(classes)} whole-number values as classes: --task regression if not)"
+    return task, y, note
+
+
+def _network(n_features: int, hidden, activation: str, spec, options) -> Network:
+    """The hidden layers of ``--layers`` (or of ``--hidden``, with dropout after each, if asked)
+    and the output layer of ``spec``; refuses a network too large for this machine's memory
+    before it is built."""
+    shape = options["input_shape"] or (n_features,)
+    if math.prod(shape) != n_features:
+        raise click.BadParameter(
+            f"{'x'.join(map(str, shape))} = {math.prod(shape)} values per image, but the data "
+            f"has {n_features} feature columns",
+            param_hint="'--input-shape'",
+        )
+    try:
+        layers = specs.spec_layers(
+            _layer_spec(hidden, options["layer_spec"], options["dropout"]),
+            input_shape=shape,
+            n_out=spec.n_out,
+            activation=activation,
+            output=spec.activation,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--layers'") from None
+    n_parameters = specs.count_parameters(layers, shape)
+    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
+    available = _memory_bytes()
+    if available is not None and needed > available:
+        raise Failure(
+            f"a {layers_text(shape, layers)} network has {n_parameters:,} parameters and needs "
+            f"about {needed / 2**30:,.1f} GiB to train, more than this machine's "
+            f"{available / 2**30:,.1f} GiB; choose smaller layers"
+        )
+    return Network(layers, input_shape=shape, seed=options["seed"], dtype=options["dtype"])
+
+
+def _layer_spec(hidden: tuple[int, ...], layer_spec: str | None, dropout: float) -> str:
+    """The hidden layers as a spec line: ``--layers`` as given, else ``--hidden`` sizes as dense
+    items, each followed by a ``--dropout`` item."""
+    if layer_spec is None:
+        rate = [f"dropout:{dropout!r}"] if dropout else []
+        return ",".join(item for size in hidden for item in [f"dense:{size}", *rate])
+    context = click.get_current_context()
+    for name in ("hidden", "dropout"):
+        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(
+                f"give --layers or --{name}, not both (a dropout:RATE item goes in --layers)"
+            )
+    return layer_spec
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _fit(network, X, y, validation, loss: str, task: str, options):
+    """``network.fit`` with the command's options, progress on stderr, and early stopping
+    with ``--patience``; Ctrl-C says how far it got."""
+    epochs = options["epochs"]
+    callbacks = []
+    if options["patience"] is not None:
+        monitor = "val_loss" if validation is not None else "loss"
+        callbacks.append(EarlyStopping(monitor=monitor, patience=options["patience"]))
+    with _Progress(epochs, options["quiet"]) as progress:
+        try:
+            return network.fit(
+                X,
+                y,
+                loss=loss,
+                task=task,
+                optimizer=options["optimizer"],
+                learning_rate=options["learning_rate"],
+                epochs=epochs,
+                batch_size=options["batch_size"],
+                weight_decay=options["weight_decay"],
+                validation_data=validation,
+                standardize=True,
+                callbacks=[*callbacks, *progress.callbacks],
+                seed=options["seed"],
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"training interrupted after {progress.epochs_done} of {epochs} epochs; "
+                "nothing was saved"
+            ) from None
+
+
+class _Progress(Callback):
+    """Progress while training: a rich bar on a terminal, an epoch line every 10% elsewhere.
+    The data loss and the weight-decay penalty are shown apart when training records both.
+
+    Used as a context manager, so the bar is taken down even when training is interrupted.
+    """
+
+    def __init__(self, epochs: int, quiet: bool):
+        self.epochs = epochs
+        self.epochs_done = 0
+        self.callbacks: list[Callback] = [self]
+        self.bar = None
+        if quiet:
+            return
+        if stderr.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("epoch {task.completed:>.0f}/{task.total:.0f}"),
+                BarColumn(),
+                TextColumn("{task.fields[losses]}"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.task = self.bar.add_task("training", total=epochs, losses="")
+        else:
+            self.callbacks.append(EpochLogger(every=max(1, epochs // 10), stream=sys.stderr))
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.epochs_done = epoch + 1
+        if self.bar is not None:
+            text = "  ".join(
+                f"{key} {logs[key]:.4f}" for key in ("loss", "penalty", "val_loss") if key in logs
+            )
+            self.bar.update(self.task, completed=epoch + 1, losses=text)
+
+
+def _metrics_table(rows: dict[str, dict[str, float]], title: str) -> Table:
+    names = {"loss": "loss", "accuracy": "accuracy", "mae": "mean absolute error", "r2": "R²"}
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for split in rows:
+        table.add_column(split, justify="right")
+    for key, name in names.items():
+        if key in next(iter(rows.values())):
+            table.add_row(name, *(f"{values[key]:.4f}" for values in rows.values()))
+    return table
