@@ -98,7 +98,7 @@ def plot(model, kind, data, row, dataset, seed, target, features, delimiter, out
         rows = model_rows(network, model, data, dataset, seed, target, delimiter)
         if row > len(rows.X):
             raise click.BadParameter(
-                f"{rows.where} has {len(rows.X)} rows, got row {row}", param_hint="'--input'"
+                f"the data has {len(rows.X)} rows, got row {row}", param_hint="'--input'"
             )
         plots.feature_maps(network, rows.X[row - 1], out)
     else:
