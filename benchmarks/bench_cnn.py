@@ -14,8 +14,10 @@ For each thread setting ("default": each library as it starts on this machine; "
 thread for both) one fresh process runs the frameworks interleaved, glassnet, torch,
 glassnet, ..., and reports medians:
 
-1. training: seconds per epoch. Each run trains ``epochs`` epochs in one call and times epochs
-   2.. from inside it (glassnet: a callback; torch: its own loop), so one-off setup is left out;
+1. training: seconds per epoch, wall time and the process's CPU time (which other work on the
+   machine does not inflate as much, for one thread). Each run trains ``epochs`` epochs in one
+   call and times epochs 2.. from inside it (glassnet: a callback; torch: its own loop), so
+   one-off setup is left out;
 2. inference: images per second on 10,000 images in one call (``predict_output``; torch
    ``model(x)`` under ``inference_mode``);
 3. memory, in fresh processes: the peak resident set of a 3-epoch run above the resident set
@@ -102,14 +104,18 @@ def torch_model(network):
 
 
 class EpochTimer(glassnet.Callback):
+    """Each epoch's wall time and the CPU time of the process (all its threads)."""
+
     def __init__(self):
-        self.seconds, self.losses = [], []
+        self.seconds, self.cpu_seconds, self.losses = [], [], []
 
     def on_epoch_begin(self, trainer, epoch):
-        self.start = time.perf_counter()
+        self.threads = glassnet.get_num_threads()  # fit's own choice for small batches
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
     def on_epoch_end(self, trainer, epoch, logs):
         self.seconds.append(time.perf_counter() - self.start)
+        self.cpu_seconds.append(time.process_time() - self.cpu_start)
         self.losses.append(logs["loss"])
 
 
@@ -129,7 +135,8 @@ def train_glassnet(data, epochs: int, after_epoch=None):
         seed=0,
         callbacks=callbacks,
     )
-    return timer.seconds, timer.losses, network
+    network.training_threads = timer.threads
+    return timer.seconds, timer.cpu_seconds, timer.losses, network
 
 
 def train_torch(data, epochs: int, after_epoch=None):
@@ -141,9 +148,9 @@ def train_torch(data, epochs: int, after_epoch=None):
     loss_fn = torch.nn.CrossEntropyLoss()
     images, labels = torch.from_numpy(X), torch.from_numpy(y)
     order_rng = np.random.default_rng(0)
-    seconds, losses = [], []
+    seconds, cpu_seconds, losses = [], [], []
     for epoch in range(epochs):
-        start, total = time.perf_counter(), 0.0
+        start, cpu_start, total = time.perf_counter(), time.process_time(), 0.0
         order = torch.from_numpy(order_rng.permutation(len(X)))
         for first in range(0, len(X), BATCH_SIZE):
             rows = order[first : first + BATCH_SIZE]
@@ -153,10 +160,11 @@ def train_torch(data, epochs: int, after_epoch=None):
             optimizer.step()
             total += loss.item() * len(rows)
         seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - cpu_start)
         losses.append(total / len(X))
         if after_epoch is not None:
             after_epoch(epoch)
-    return seconds, losses, model
+    return seconds, cpu_seconds, losses, model
 
 
 def infer_glassnet(network, images) -> float:
@@ -193,16 +201,21 @@ def speed(threads: str, n_samples: int, repeats: int, epochs: int) -> dict:
     trainers = {"glassnet": train_glassnet, "torch": train_torch}
     inferers = {"glassnet": infer_glassnet, "torch": infer_torch}
     epoch_seconds = {name: [] for name in trainers}
+    epoch_cpu = {name: [] for name in trainers}
     inference = {name: [] for name in trainers}
     losses = {}
     for _ in range(repeats):
         for name, train in trainers.items():
-            seconds, run_losses, model = train(data, epochs)
+            seconds, cpu_seconds, run_losses, model = train(data, epochs)
             epoch_seconds[name] += seconds[1:]
+            epoch_cpu[name] += cpu_seconds[1:]
             losses[name] = run_losses
             inference[name].append(inferers[name](model, test_images))
+            if name == "glassnet":
+                result["glassnet_training_threads"] = model.training_threads
     result["load_after"] = os.getloadavg()[0]
     result["epoch_seconds"] = epoch_seconds
+    result["epoch_cpu_seconds"] = epoch_cpu
     result["inference_seconds"] = inference
     result["losses"] = losses
     return result
@@ -281,15 +294,24 @@ def report(speeds: list[dict], memories: dict, n_samples: int) -> str:
         f"glassnet {glassnet.__version__}",
         "",
         f"{'threads':<15}{'':<22}{'glassnet':>10}{'torch':>10}{'ratio':>8}  goal",
+        "(glassnet training|inference / torch)",
     ]
     for result in speeds:
-        threads = f"{result['threads']} ({result['glassnet_threads']}/{result['torch_threads']})"
+        threads = (
+            f"{result['threads']} ({result['glassnet_training_threads']}"
+            f"|{result['glassnet_threads']}/{result['torch_threads']})"
+        )
         train = {k: statistics.median(v) for k, v in result["epoch_seconds"].items()}
         spread = {k: max(v) / min(v) for k, v in result["epoch_seconds"].items()}
         infer = {k: 10_000 / statistics.median(v) for k, v in result["inference_seconds"].items()}
         lines.append(
             f"{threads:<15}{'epoch (s)':<22}{train['glassnet']:>10.3f}{train['torch']:>10.3f}"
             f"{train['glassnet'] / train['torch']:>8.2f}  <= {GOAL_TRAINING}"
+        )
+        cpu = {k: statistics.median(v) for k, v in result["epoch_cpu_seconds"].items()}
+        lines.append(
+            f"{'':<15}{'epoch, CPU time (s)':<22}{cpu['glassnet']:>10.3f}{cpu['torch']:>10.3f}"
+            f"{cpu['glassnet'] / cpu['torch']:>8.2f}  (all threads; the work, whatever the load)"
         )
         lines.append(
             f"{'':<15}{'inference (images/s)':<22}{infer['glassnet']:>10,.0f}"

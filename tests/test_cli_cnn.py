@@ -170,3 +170,13 @@ def test_plots_of_a_cnn_need_a_cnn(images, tmp_path):
     assert result.returncode == 1
     assert "the network has no Conv2D layer to draw" in result.stderr
     assert ENV["COLUMNS"] == "160"  # the tables above were read on one line each
+
+
+def test_plot_activations_needs_a_row_of_the_data(images):
+    result = glassnet("plot", "bars.st", "--kind", "activations", "--data", "bars.csv",
+                      "--input", "241", cwd=images)  # fmt: skip
+    assert result.returncode == 2
+    assert "'--input': bars.csv has 240 rows, got row 241" in result.stderr
+    result = glassnet("plot", "bars.st", "--kind", "activations", cwd=images)
+    assert result.returncode == 2
+    assert "--kind activations needs its sample: --data DATA.csv or --dataset NAME" in result.stderr

@@ -31,6 +31,9 @@ class Activation:
     #: Whether ``f'`` can be read from the output alone, so ``backward(grad, a, a)`` is exact and
     #: a layer may compute ``a = f(z)`` in place over ``z`` (a convolution's large outputs).
     derivative_from_output = False
+    #: Whether ``f`` never decreases, so that it commutes with taking a maximum:
+    #: ``max(f(z1), f(z2)) = f(max(z1, z2))`` (a convolution and its max pool use this).
+    nondecreasing = False
 
     def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Return ``a = f(z)``, written into ``out`` when given (``out`` may be ``z``)."""
@@ -71,6 +74,7 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         if out is None:
@@ -90,6 +94,7 @@ class Tanh(Activation):
 
     name = "tanh"
     derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.tanh(z, out=out)
@@ -103,6 +108,7 @@ class ReLU(Activation):
 
     name = "relu"
     derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.maximum(z, 0, out=out)
@@ -119,6 +125,7 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
     derivative_from_output = True
+    nondecreasing = True
 
     def __init__(self, alpha: float = 0.01):
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < 1:
@@ -141,6 +148,7 @@ class Softplus(Activation):
     """``f(z) = log(1 + e^z)``, a smooth ReLU; ``f'(z) = sigmoid(z)``."""
 
     name = "softplus"
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.logaddexp(0, z, out=out)
@@ -154,6 +162,7 @@ class Identity(Activation):
 
     name = "identity"
     derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         if out is None:

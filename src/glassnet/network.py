@@ -29,6 +29,7 @@ from glassnet import losses
 from glassnet._checks import check_sample_weight, float_dtype, non_negative_float, numeric_array
 from glassnet.layers import Dense, Layer, from_config
 from glassnet.layers.base import IdentityHead, is_head, size_of
+from glassnet.layers.fusion import stages
 from glassnet.ops import row_argmax
 
 #: Inference runs in chunks of samples whose layer outputs hold at most about this many values
@@ -112,7 +113,9 @@ class Network:
                 raise ValueError(f"layers[{index}] ({type(layer).__name__}): {error}") from None
         self.output_shape = shape
         self.head = layers[-1] if is_head(layers[-1]) else IdentityHead(layers[-1])
-        self._forward_path = [*layers[:-1], self.head]
+        # A convolution and its max pool run as one stage (see glassnet.layers.fusion).
+        self._stages = stages(layers[:-1])
+        self._forward_path = [*(stage for stage, _ in self._stages), self.head]
 
     @property
     def n_in(self) -> int:
@@ -252,8 +255,8 @@ class Network:
     def backward(self, delta: np.ndarray) -> None:
         """Backprop the output residual ``delta = dJ/dz^(n_l)``, filling every layer's grads."""
         grad = self.head.backward_residual(delta, need_input_grad=len(self.layers) > 1)
-        for index in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[index].backward(grad, need_input_grad=index > 0)
+        for stage, first_index in reversed(self._stages):
+            grad = stage.backward(grad, need_input_grad=first_index > 0)
 
     def loss_step(
         self,

@@ -26,6 +26,7 @@ Hidden layers take the spec's activation; ``build`` adds the output layer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -237,6 +238,17 @@ def build(
     Raises ``ValueError`` naming the item when one is unknown, malformed, or does not fit the
     shape it receives.
     """
+    layers = spec_layers(
+        spec, input_shape=input_shape, n_out=n_out, activation=activation, output=output
+    )
+    return Network(layers, input_shape=input_shape, seed=seed, dtype=dtype)
+
+
+def spec_layers(
+    spec: str, *, input_shape, n_out: int | None = None, activation="relu", output="softmax"
+) -> list[Layer]:
+    """The layers of ``build``, each checked against the shape it receives, not yet built
+    (``count_parameters`` tells their size before any weight is drawn)."""
     shape = check_input_shape(input_shape)
     layers = []
 
@@ -265,7 +277,17 @@ def build(
         add(Dense(shape[-1], n_out, output), "the output layer")
     if not layers:
         raise ValueError("the network needs a layer: give a spec item or n_out")
-    return Network(layers, input_shape=input_shape, seed=seed, dtype=dtype)
+    return layers
+
+
+def count_parameters(layers: list[Layer], input_shape) -> int:
+    """Number of parameters of unbuilt ``layers`` on samples of ``input_shape``, from the shapes
+    each layer describes (nothing is allocated)."""
+    total, shape = 0, check_input_shape(input_shape)
+    for layer in layers:
+        shape, param_shapes = layer.describe(shape)
+        total += sum(math.prod(param_shape) for param_shape in param_shapes.values())
+    return total
 
 
 def _conv_text(layer: Conv2D) -> str:
@@ -311,8 +333,13 @@ _ITEM_TEXT = {
 def spec_of(network: Network) -> str:
     """The network's layers as a spec line, for messages: ``"conv:16:3,maxpool:2,...,dense:10"``
     (a layer without an item is named by its type)."""
+    return spec_text(network.layers)
+
+
+def spec_text(layers: list[Layer]) -> str:
+    """``layers`` (built or not) as a spec line; see ``spec_of``."""
     texts = []
-    for layer in network.layers:
+    for layer in layers:
         write = _ITEM_TEXT.get(type(layer))
         texts.append(write(layer) if write is not None else type(layer).__name__.lower())
     return ",".join(texts)

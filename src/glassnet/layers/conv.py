@@ -115,6 +115,17 @@ class Conv2D(ImageLayer):
         return self.in_channels * math.prod(self.kernel_size)
 
     def forward(self, x, training=False):
+        z = self.forward_linear(x, training).transpose(1, 2, 3, 0)
+        # a = f(z), in place when f' can be read from a
+        if self.activation.derivative_from_output:
+            a = self.activation.forward(z, out=z)
+        else:
+            a = self.activation.forward(z, out=self._array("a", z.shape, training))
+        self.a = nchw(a)
+        return self.a
+
+    def forward_linear(self, x, training=False):
+        """``z = W * x + b`` without the activation, as an NCHW view; kept as ``self.z``."""
         window, n_weights = self.window, self._n_weights
         image = self._chwn_input(x, window.padding)
         out_shape = (self.out_channels, *window.out_size, len(x))
@@ -127,28 +138,27 @@ class Conv2D(ImageLayer):
         self._kernel = kernel = self._kernel_matrix()
         z = self._array("z", (self.out_channels, n_positions), training)
         np.matmul(kernel, cols, out=z)
-        # 3. a = f(z), in place when f' can be read from a
-        if self.activation.derivative_from_output:
-            a = self.activation.forward(z, out=z)
-        else:
-            a = self.activation.forward(z, out=self._array("a", z.shape, training))
         self.cols = cols
-        self.z, self.a = nchw(z.reshape(out_shape)), nchw(a.reshape(out_shape))
-        return self.a
+        self.z, self.a = nchw(z.reshape(out_shape)), None
+        return self.z
 
     def backward(self, grad_output, need_input_grad=True):
-        window, n_weights = self.window, self._n_weights
-        out_shape = (self.out_channels, *window.out_size, len(grad_output))
-        # 1. delta = dJ/da * f'(z), in the layout of z
-        delta = self._array("delta", out_shape)
+        # delta = dJ/da * f'(z), in the layout of z
+        delta = self._array("delta", self.z.transpose(1, 2, 3, 0).shape)
         self.activation.backward(
             grad_output.transpose(1, 2, 3, 0),
             self.z.transpose(1, 2, 3, 0),
             self.a.transpose(1, 2, 3, 0),
             out=delta,
         )
-        delta = delta.reshape(self.out_channels, -1)
-        # 2. [dJ/dW dJ/db] = delta [cols; 1]^T: one product, formed as its transpose
+        return self.backward_linear(nchw(delta), need_input_grad)
+
+    def backward_linear(self, delta, need_input_grad=True):
+        """Backward from the residual ``delta = dJ/dz`` (NCHW): fill ``grads``, return
+        ``dJ/dx`` (or None)."""
+        window, n_weights = self.window, self._n_weights
+        delta = delta.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)
+        # 1. [dJ/dW dJ/db] = delta [cols; 1]^T: one product, formed as its transpose
         #    [cols; 1] delta^T, the order in which BLAS runs this long sum fastest
         kernel_grad = self._array("kernel_grad", (n_weights + 1, self.out_channels))
         np.matmul(self.cols, delta.T, out=kernel_grad)
@@ -156,15 +166,20 @@ class Conv2D(ImageLayer):
         np.copyto(self.grads["b"], kernel_grad[n_weights])
         if not need_input_grad:
             return None
-        # 3. dJ/dx = col2im(W^T delta); the columns are spent, so their memory takes W^T delta
+        # 2. dJ/dx = col2im(W^T delta); the columns are spent, so their memory takes W^T delta
         dcols = np.matmul(self._kernel[:, :n_weights].T, delta, out=self.cols[:n_weights])
         self.cols = None
         (top, _), (left, _) = window.padding
-        padded = (self.in_channels, *window.padded_size, len(grad_output))
+        padded = (self.in_channels, *window.padded_size, delta.shape[1] // self._positions)
         dimage = self._array("dx", padded)
         col2im(dcols, dimage, window.kernel, window.stride, window.out_size)
         height, width = window.in_size
         return nchw(dimage[:, top : top + height, left : left + width])
+
+    @property
+    def _positions(self) -> int:
+        """Output positions per sample: ``Ho Wo``."""
+        return math.prod(self.window.out_size)
 
     def _kernel_matrix(self) -> np.ndarray:
         """``[W b]``, shape ``(out_channels, C kh kw + 1)``: the filters as rows, bias last."""
