@@ -749,8 +749,8 @@ CASES = {
     "config-not-object": (_set("config", "[1, 2]"), ["'config' must be a JSON object"]),
     "config-no-layers": (_set("config", '{"layers": []}'), ["'config' has no layers"]),
     "unknown-layer": (
-        _edit_config(lambda c: c["layers"][1].update(type="Conv2D")),
-        ["config layers[1]", "unknown layer type 'Conv2D'"],
+        _edit_config(lambda c: c["layers"][1].update(type="Conv3D")),
+        ["config layers[1]", "unknown layer type 'Conv3D'"],
     ),
     "unknown-activation": (
         _edit_config(lambda c: c["layers"][0].update(activation={"name": "swish"})),

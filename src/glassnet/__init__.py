@@ -1,7 +1,8 @@
 """glassnet: a neural-network library on NumPy whose every number you can see.
 
-The public face, following the tutorial: ``Neuron``; ``Dense`` layers stacked into a
-``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
+The public face, following the tutorial: ``Neuron``; ``Dense`` layers (and ``Embedding``,
+``SimpleRNN``, ``LSTM``, ``GRU`` for sequences, ``Conv2D`` and pooling for images) stacked into
+a ``Network``; ``losses`` and ``activations`` by name; ``fit`` with ``optimizers``; ``explain``
 for a step-by-step backward pass; ``gradcheck`` to prove the gradients; ``save`` and ``load``;
 ``set_num_threads`` for the matrix products; ``tasks`` for the rules that choose a task,
 output layer and loss from the data.
@@ -21,9 +22,24 @@ from glassnet import (
 )
 from glassnet.callbacks import Callback, EarlyStopping, History
 from glassnet.gradcheck import gradcheck
-from glassnet.layers import Dense, Dropout
+from glassnet.layers import (
+    GRU,
+    LSTM,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    Reshape,
+    SimpleRNN,
+)
 from glassnet.network import Network
 from glassnet.neuron import Neuron
+from glassnet.specs import build
 from glassnet.threads import get_num_threads, set_num_threads
 from glassnet.training import TrainingDiverged, apply_gradients, evaluate, fit
 
@@ -56,16 +72,28 @@ def __getattr__(name):
 
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
+    "Conv2D",
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
+    "Flatten",
+    "GlobalAvgPool2D",
     "History",
+    "MaxPool2D",
     "Network",
     "Neuron",
+    "Reshape",
+    "SimpleRNN",
     "TrainingDiverged",
     "activations",
     "apply_gradients",
+    "build",
     "datasets",
     "evaluate",
     "fit",

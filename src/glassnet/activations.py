@@ -28,6 +28,12 @@ class Activation:
 
     name = "activation"
     elementwise = True
+    #: Whether ``f'`` can be read from the output alone, so ``backward(grad, a, a)`` is exact and
+    #: a layer may compute ``a = f(z)`` in place over ``z`` (a convolution's large outputs).
+    derivative_from_output = False
+    #: Whether ``f`` never decreases, so that it commutes with taking a maximum:
+    #: ``max(f(z1), f(z2)) = f(max(z1, z2))`` (a convolution and its max pool use this).
+    nondecreasing = False
 
     def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Return ``a = f(z)``, written into ``out`` when given (``out`` may be ``z``)."""
@@ -67,6 +73,8 @@ class Sigmoid(Activation):
     """
 
     name = "sigmoid"
+    derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         if out is None:
@@ -85,6 +93,8 @@ class Tanh(Activation):
     """``f(z) = tanh(z) = 2 sigmoid(2z) - 1``, range (-1, 1); ``f'(z) = 1 - f(z)^2``."""
 
     name = "tanh"
+    derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.tanh(z, out=out)
@@ -97,6 +107,8 @@ class ReLU(Activation):
     """``f(z) = max(z, 0)``; ``f'(z) = 1`` where ``z > 0``, else 0 (0 at ``z = 0`` too)."""
 
     name = "relu"
+    derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.maximum(z, 0, out=out)
@@ -112,6 +124,8 @@ class LeakyReLU(Activation):
     """``f(z) = z`` where ``z > 0``, else ``alpha z``; ``f'(z)`` is 1 or ``alpha``."""
 
     name = "leaky_relu"
+    derivative_from_output = True
+    nondecreasing = True
 
     def __init__(self, alpha: float = 0.01):
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < 1:
@@ -134,6 +148,7 @@ class Softplus(Activation):
     """``f(z) = log(1 + e^z)``, a smooth ReLU; ``f'(z) = sigmoid(z)``."""
 
     name = "softplus"
+    nondecreasing = True
 
     def forward(self, z, out=None):
         return np.logaddexp(0, z, out=out)
@@ -146,6 +161,8 @@ class Identity(Activation):
     """``f(z) = z``, for regression outputs; ``f'(z) = 1``."""
 
     name = "identity"
+    derivative_from_output = True
+    nondecreasing = True
 
     def forward(self, z, out=None):
         if out is None:

@@ -8,6 +8,13 @@ For the tutorial's shape of network (one hidden layer, one output unit) the trac
 out the chain rule for every weight, naming them as the tutorial does: ``w1, w2`` feed ``h1``,
 ``w3, w4`` feed ``h2``, ..., then the output's weights, and biases ``b1, b2, ...``; so that
 ``dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1`` can be checked by hand.
+
+Recurrent layers and Embedding are traced step by step through time by
+``glassnet.explain_recurrent``. Every other layer (convolution, pooling, flatten, batch norm,
+dropout) gets one forward line,
+``a^(l+1) = <what it computes>``, whose value is printed as its shape and summary statistics
+when it holds more than a few numbers, and backward lines for the gradients of its
+parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +24,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glassnet import losses
-from glassnet.layers import Dense
+from glassnet.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    Recurrent,
+    Reshape,
+)
 
 #: Arrays with more values than this are summarised rather than printed whole.
 MAX_PRINTED_VALUES = 12
@@ -88,7 +107,8 @@ class Trace:
 
 
 def explain(network, x, y, loss="mse") -> Trace:
-    """Trace sample ``x (n_in,)`` with target ``y`` through ``network``, forward and backward.
+    """Trace sample ``x`` (of ``network.input_shape``, or its ``n_in`` values in a row) with
+    target ``y`` through ``network``, forward and backward.
 
     ``y`` is the target row ``(n_out,)`` (or a class index for cross-entropy). A network with
     an input scaler is traced on what its first layer really sees, ``a^(1) = (x - mean) /
@@ -96,12 +116,21 @@ def explain(network, x, y, loss="mse") -> Trace:
     stores.
     """
     loss = losses.get(loss)
-    given = network.check_inputs(np.reshape(np.asarray(x), (1, -1)) if np.ndim(x) <= 1 else x, "x")
+    given = np.asarray(x)
+    if given.ndim <= 1:
+        given = np.reshape(given, (1, -1))
+    elif given.shape == network.input_shape:
+        given = given[None]
+    given = network.check_inputs(given, "x")
     if len(given) != 1:
         raise ValueError(f"explain traces one sample, got {len(given)} rows in x")
-    y_row = network.check_targets(np.reshape(np.asarray(y), (1, -1)), loss, 1)
-    value, grads = network.loss_and_gradients(given, y_row, loss=loss)
+    y = np.asarray(y)
+    y_row = network.check_targets(
+        y[None] if network.output_shape[:-1] else y.reshape(1, -1), loss, 1
+    )
     x = network.scale_inputs(given)  # what the first layer really sees
+    outputs = _layer_outputs(network, x)
+    value, grads = network.loss_and_gradients(given, y_row, loss=loss)
 
     if network.scaler is None:
         forward = [Step("a^(1)", "x", x[0].copy())]
@@ -111,37 +140,122 @@ def explain(network, x, y, loss="mse") -> Trace:
             Step("a^(1)", "(x - mean) / scale, the network's input scaler", x[0].copy()),
         ]
     for number, layer in enumerate(network.layers, start=1):
-        if not isinstance(layer, Dense):
-            continue
-        l_in, l_out = number, number + 1
-        forward.append(
-            Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy())
-        )
-        forward.append(
-            Step(f"a^({l_out})", f"{layer.activation.name}(z^({l_out}))", layer.a[0].copy())
-        )
+        forward += _forward_steps(layer, number, outputs[number - 1])
     output = network.output_layer
     n_l = len(network.layers) + 1
     loss_step = Step(
         "L", f"{loss.name}(y, a^({n_l}))  with y = {_array(y_row[0])}", np.array(value)
     )
 
-    backward = [Step("dL/dy_pred", f"dL/da^({n_l})", loss.gradient(y_row, output.a)[0])]
+    rows = (-1, network.n_out)  # every output position is a row of the loss
+    dl_da = loss.gradient(y_row.reshape(rows), output.a.reshape(rows)).reshape(output.a.shape)
+    backward = [Step("dL/dy_pred", f"dL/da^({n_l})", dl_da[0])]
     for number in range(len(network.layers), 0, -1):
         layer, grad = network.layers[number - 1], grads[number - 1]
-        if not isinstance(layer, Dense):
-            continue
-        l_out = number + 1
-        if number == len(network.layers):
-            formula = f"dL/dz^({l_out}) = dL/da^({l_out}) * f'(z^({l_out}))"
-        else:
-            formula = f"(W^({l_out})T delta^({l_out + 1})) * f'(z^({l_out}))"
-        backward.append(Step(f"delta^({l_out})", formula, layer.delta[0].copy()))
-        backward.append(Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]))
-        backward.append(Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]))
+        backward += _backward_steps(layer, number, grad, network)
 
     chain = _chain_rules(network, x[0], y_row, loss) if _tutorial_shaped(network) else []
     return Trace(forward=forward, loss=loss_step, backward=backward, chain=chain)
+
+
+def _forward_steps(layer, number: int, output: np.ndarray) -> list[Step]:
+    """The forward lines of layer ``number`` (the tutorial's l: it maps a^(l) to a^(l+1)),
+    by kind: Dense, sequence layers (``glassnet.explain_recurrent``), and one line
+    ``a^(l+1) = <what it computes>`` with its ``output`` for any other layer."""
+    if isinstance(layer, Dense):
+        return _dense_forward(layer, number)
+    if isinstance(layer, (Embedding, Recurrent)):
+        from glassnet import explain_recurrent
+
+        return explain_recurrent.forward_steps(layer, number)
+    return [Step(f"a^({number + 1})", _formula(layer, number), output)]
+
+
+def _backward_steps(layer, number: int, grad: dict, network) -> list[Step]:
+    """The backward lines of layer ``number``, by kind, from its gradients ``grad``."""
+    if isinstance(layer, Dense):
+        return _dense_backward(layer, number, grad, number == len(network.layers))
+    if isinstance(layer, (Embedding, Recurrent)):
+        from glassnet import explain_recurrent
+
+        return explain_recurrent.backward_steps(layer, number, grad, network)
+    return [
+        Step(f"dL/d{key}^({number})", _gradient_formula(layer, key, number), value)
+        for key, value in grad.items()
+    ]
+
+
+def _dense_forward(layer, number: int) -> list[Step]:
+    l_in, l_out = number, number + 1
+    return [
+        Step(f"z^({l_out})", f"W^({l_in}) a^({l_in}) + b^({l_in})", layer.z[0].copy()),
+        Step(f"a^({l_out})", f"{layer.activation.name}(z^({l_out}))", layer.a[0].copy()),
+    ]
+
+
+def _dense_backward(layer, number: int, grad: dict, is_output: bool) -> list[Step]:
+    l_out = number + 1
+    if is_output:
+        formula = f"dL/dz^({l_out}) = dL/da^({l_out}) * f'(z^({l_out}))"
+    else:
+        formula = f"(W^({l_out})T delta^({l_out + 1})) * f'(z^({l_out}))"
+    return [
+        Step(f"delta^({l_out})", formula, layer.delta[0].copy()),
+        Step(f"dL/dW^({number})", f"delta^({l_out}) a^({number})T", grad["W"]),
+        Step(f"dL/db^({number})", f"delta^({l_out})", grad["b"]),
+    ]
+
+
+def _layer_outputs(network, x) -> list[np.ndarray]:
+    """Each layer's output for the one sample of the prepared batch ``x``, in inference mode."""
+    outputs, activation = [], x
+    for layer in network.layers:
+        activation = layer.forward(activation)
+        outputs.append(np.array(activation[0]))
+    return outputs
+
+
+def _formula(layer, l_in: int) -> str:
+    """What a layer other than Dense computes from ``a^(l_in)``, in words and symbols."""
+    a = f"a^({l_in})"
+    if isinstance(layer, Conv2D):
+        kernel = "x".join(map(str, layer.kernel_size))
+        return (
+            f"{layer.activation.name}(W^({l_in}) conv {a} + b^({l_in})), {layer.out_channels} "
+            f"filters of {kernel}, stride {_pair(layer.stride)}, padding "
+            f"{layer.padding if isinstance(layer.padding, str) else _pair(layer.padding)}"
+        )
+    if isinstance(layer, (MaxPool2D, AvgPool2D)):
+        kind = "max" if isinstance(layer, MaxPool2D) else "mean"
+        size = "x".join(map(str, layer.size))
+        return f"{kind} of each {size} window of {a}, stride {_pair(layer.stride)}"
+    if isinstance(layer, GlobalAvgPool2D):
+        return f"mean of each channel of {a}"
+    if isinstance(layer, BatchNorm):
+        return f"gamma^({l_in}) ({a} - running mean) / sqrt(running var + eps) + beta^({l_in})"
+    if isinstance(layer, Flatten):
+        return f"{a} flattened"
+    if isinstance(layer, Reshape):
+        return f"{a} reshaped"
+    if isinstance(layer, Dropout):
+        return f"{a} (dropout is the identity when predicting)"
+    return f"{type(layer).__name__}({a})"
+
+
+def _gradient_formula(layer, key: str, number: int) -> str:
+    """How the gradient of a parameter of a layer other than Dense is formed."""
+    delta, a = f"delta^({number + 1})", f"a^({number})"
+    formulas = {
+        (Conv2D, "W"): f"{delta} correlated with {a}, summed over positions",
+        (Conv2D, "b"): f"{delta} summed over positions",
+        (BatchNorm, "gamma"): f"dL/da^({number + 1}) * (normalised {a}), summed",
+        (BatchNorm, "beta"): f"dL/da^({number + 1}), summed",
+    }
+    return formulas.get((type(layer), key), f"{type(layer).__name__} {key}")
+
+
+def _pair(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else "x".join(map(str, pair))
 
 
 def _tutorial_shaped(network) -> bool:

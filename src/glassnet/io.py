@@ -3,7 +3,9 @@
 A glassnet model file is a safetensors file (see ``glassnet.safetensors``) holding::
 
     arrays     "layers.<i>.<key>"      every parameter, in the network's dtype ("layers.0.W";
-                                       "layers.<i>.<child>.<key>" inside a layer made of parts)
+                                       "layers.<i>.<child>.<key>" inside a layer made of parts),
+                                       and every state array that is not trained (batch norm's
+                                       "layers.<i>.running_mean" and "running_var")
                "scaler.mean/scale"     the input Standardizer, float64 (n_in,), when there is one
                "optimizer.<name>"      the optimizer's state_dict(), when saved with it
     metadata   "format"                "glassnet"
@@ -201,7 +203,7 @@ def _read(path: Path) -> tuple[Network, dict[str, str]]:
     optimizer = None
     if "optimizer" in metadata:
         optimizer = _build_optimizer(path, network, _json_field(path, metadata, "optimizer"))
-    expected = {name: (param.shape, param.dtype) for name, param, _ in network.named_parameters()}
+    expected = {name: (array.shape, array.dtype) for name, array in network.named_weights()}
     if _has_scaler(path, metadata):
         expected.update({name: ((network.n_in,), np.dtype(np.float64)) for name in _SCALER_NAMES})
     if optimizer is not None:
@@ -212,7 +214,7 @@ def _read(path: Path) -> tuple[Network, dict[str, str]]:
     _check_arrays(path, arrays, expected)
 
     try:
-        network.set_weights({name: arrays[name] for name, _, _ in network.named_parameters()})
+        network.set_weights({name: arrays[name] for name, _ in network.named_weights()})
     except ValueError as error:
         raise ModelFileError(f"{path}: invalid weights: {_reason(error)}") from None
     if "classes" in metadata or "classes_dtype" in metadata:

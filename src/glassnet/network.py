@@ -29,7 +29,13 @@ from glassnet import losses
 from glassnet._checks import check_sample_weight, float_dtype, non_negative_float, numeric_array
 from glassnet.layers import Dense, Layer, from_config
 from glassnet.layers.base import IdentityHead, is_head, size_of
+from glassnet.layers.fusion import stages
 from glassnet.ops import row_argmax
+
+#: Inference runs in chunks of samples whose layer outputs hold at most about this many values
+#: in all, so that predicting 10,000 images with a CNN never holds every feature map of every
+#: image at once; a dense network's chunks are tens of thousands of rows.
+INFERENCE_VALUES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,9 @@ class Network:
                 raise ValueError(f"layers[{index}] ({type(layer).__name__}): {error}") from None
         self.output_shape = shape
         self.head = layers[-1] if is_head(layers[-1]) else IdentityHead(layers[-1])
-        self._forward_path = [*layers[:-1], self.head]
+        # A convolution and its max pool run as one stage (see glassnet.layers.fusion).
+        self._stages = stages(layers[:-1])
+        self._forward_path = [*(stage for stage, _ in self._stages), self.head]
 
     @property
     def n_in(self) -> int:
@@ -177,7 +185,22 @@ class Network:
 
     def predict_output(self, X) -> np.ndarray:
         """The raw network output ``(n_samples, *output_shape)`` for user inputs ``X``."""
-        return self.forward(self.prepare_inputs(X))  # new arrays, not buffers
+        X = self.prepare_inputs(X)
+        chunks = self.inference_chunks(len(X))
+        if len(chunks) == 1:
+            return self.forward(X)  # new arrays, not buffers
+        output = np.empty((len(X), *self.output_shape), dtype=self.dtype)
+        for rows in chunks:
+            output[rows] = self.forward(X[rows])
+        return output
+
+    def inference_chunks(self, n_samples: int) -> list[slice]:
+        """The slices of ``n_samples`` samples that inference takes one at a time: as many
+        samples as keep what every layer holds (its ``inference_values``) within
+        ``INFERENCE_VALUES`` values."""
+        values_per_sample = sum(layer.inference_values() for layer in self.layers)
+        step = max(1, INFERENCE_VALUES // values_per_sample)
+        return [slice(start, start + step) for start in range(0, max(n_samples, 1), step)]
 
     def feedforward(self, x) -> np.ndarray:
         """The tutorial's feedforward of one sample ``x`` of ``input_shape``: ``output_shape``."""
@@ -232,8 +255,8 @@ class Network:
     def backward(self, delta: np.ndarray) -> None:
         """Backprop the output residual ``delta = dJ/dz^(n_l)``, filling every layer's grads."""
         grad = self.head.backward_residual(delta, need_input_grad=len(self.layers) > 1)
-        for index in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[index].backward(grad, need_input_grad=index > 0)
+        for stage, first_index in reversed(self._stages):
+            grad = stage.backward(grad, need_input_grad=first_index > 0)
 
     def loss_step(
         self,
@@ -404,14 +427,27 @@ class Network:
             dtype=config.get("dtype", "float32"),
         )
 
+    def named_state(self):
+        """``(name, array)`` for every array that is part of the model but not trained (batch
+        norm's running statistics), named ``layers.<index>.<key>`` like the parameters."""
+        for index, layer in enumerate(self.layers):
+            yield from layer.named_state(f"layers.{index}.")
+
+    def named_weights(self):
+        """``(name, array)`` for everything a model file stores of the layers: every parameter,
+        then every state array."""
+        for name, param, _ in self.named_parameters():
+            yield name, param
+        yield from self.named_state()
+
     def get_weights(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter, by name (see ``named_parameters``)."""
-        return {name: param.copy() for name, param, _ in self.named_parameters()}
+        """Copies of every parameter and state array, by name (see ``named_weights``)."""
+        return {name: array.copy() for name, array in self.named_weights()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy named arrays (as from ``get_weights``) into the parameters, checking every name,
-        shape and value; a mismatch raises before anything is changed."""
-        expected = {name: param for name, param, _ in self.named_parameters()}
+        """Copy named arrays (as from ``get_weights``) into the parameters and state, checking
+        every name, shape and value; a mismatch raises before anything is changed."""
+        expected = dict(self.named_weights())
         missing = sorted(set(expected) - set(weights))
         unexpected = sorted(set(weights) - set(expected))
         if missing or unexpected:
@@ -424,6 +460,9 @@ class Network:
             if value.shape != param.shape:
                 raise ValueError(f"{name} must have shape {param.shape}, got {value.shape}")
             checked[name] = value
+        for index, layer in enumerate(self.layers):
+            prefix = f"layers.{index}."
+            layer.check_state({name: checked[prefix + name] for name, _ in layer.named_state()})
         for name, param in expected.items():
             np.copyto(param, checked[name], casting="unsafe")
 
@@ -475,6 +514,12 @@ def _input_shape(input_shape, first_layer: Layer) -> tuple[int, ...]:
                 "the shape of a sample"
             )
         return tuple(implied)
+    return check_input_shape(input_shape)
+
+
+def check_input_shape(input_shape) -> tuple[int, ...]:
+    """``input_shape`` as a tuple of positive ints (an int is a feature count), or a
+    ``ValueError`` naming it."""
     if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
         input_shape = (input_shape,)
     if not isinstance(input_shape, (tuple, list)) or not input_shape:

@@ -10,7 +10,13 @@ here are the tricks that are fast only because of how NumPy and its BLAS work:
   check that makes ``take(..., out=)`` slow;
 * ``weight_array``: matrices stored in column-major (Fortran) order, so that ``W^T`` is a plain
   row-major matrix and both ``x W^T`` and ``x^T delta`` run as BLAS's untransposed products;
-* ``all_finite``: one BLAS pass ``X @ ones`` instead of a boolean mask the size of the data.
+* ``all_finite``: one BLAS pass ``X @ ones`` instead of a boolean mask the size of the data;
+* ``time_major``: a batch of sequences copied once into the step-by-step order the recurrent
+  loops read, so that every step is one contiguous block;
+* ``gate_activations``: the sigmoid and tanh gates of a recurrent step in one ``tanh`` call.
+
+Its sibling ``glassnet.image_ops`` holds the same kind of tricks for the image layers: the
+channel-major, batch-innermost memory layout, im2col and col2im through strided views.
 """
 
 from __future__ import annotations
@@ -50,8 +56,12 @@ def gather_rows(source: np.ndarray, indices: np.ndarray, out: np.ndarray) -> np.
 
 
 def weight_array(value, dtype) -> np.ndarray:
-    """A parameter array in the layout the products want: column-major for matrices."""
-    return np.asfortranarray(value, dtype=dtype)
+    """A parameter array in the layout the products want: column-major for matrices, row-major
+    for kernels ``(out_channels, in_channels, kh, kw)``, whose rows ``W.reshape(F, -1)`` are the
+    filters of a convolution's product."""
+    if np.ndim(value) == 2:
+        return np.asfortranarray(value, dtype=dtype)
+    return np.ascontiguousarray(value, dtype=dtype)
 
 
 def zeros_like_weight(param: np.ndarray) -> np.ndarray:
@@ -78,3 +88,28 @@ def all_finite(array: np.ndarray) -> bool:
             if np.isfinite(np.add.reduce(row_sums, axis=None)):
                 return True
     return bool(np.isfinite(array).all())
+
+
+def time_major(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x (n_samples, T, ...)`` as a contiguous ``(T, n_samples, ...)`` array, in ``out``
+    when given: each time step becomes one contiguous block."""
+    if out is None:
+        return np.ascontiguousarray(x.swapaxes(0, 1))
+    np.copyto(out, x.swapaxes(0, 1))
+    return out
+
+
+def gate_activations(gates: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Sigmoid on some columns of ``gates (n_samples, width)`` and tanh on the others, in
+    place, with one ``tanh`` call for all of them.
+
+    Since ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, a column with ``scale = 0.5, shift = 0.5``
+    becomes a sigmoid and one with ``scale = 1, shift = 0`` a tanh when ``gates`` holds
+    ``scale * z``: ``a = tanh(scale z) scale + shift``. The caller gets ``scale * z`` for free
+    by scaling its weights and biases once (exact, 1/2 being a power of two). Three calls on
+    the whole block per step instead of a chain of calls per gate.
+    """
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+    return gates

@@ -1,12 +1,14 @@
-"""Preprocessing that travels with a model: input standardisation and label encoding."""
+"""Preprocessing that travels with a model: input standardisation, label encoding and the
+vocabulary that turns text into token ids."""
 
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
-from glassnet._checks import check_sample_weight, numeric_array
+from glassnet._checks import check_sample_weight, numeric_array, positive_int
 
 
 class Standardizer:
@@ -28,7 +30,9 @@ class Standardizer:
         if self.scale is not None and np.any(self.scale <= 0):
             raise ValueError("scale must be positive everywhere")
 
-    def fit(self, X, sample_weight=None, keep_unit_interval: bool = False) -> Standardizer:
+    def fit(
+        self, X, sample_weight=None, keep_unit_interval: bool = False, *, pooled: bool = False
+    ) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X (n_samples, n_features)``,
         weighted by ``sample_weight (n_samples,)`` when given (a weight of 2 counts a row twice,
         0 leaves it out). A column whose mean or standard deviation overflows float64 (values
@@ -39,8 +43,22 @@ class Standardizer:
         scale already, and dividing a nearly constant one, such as an image's border pixel, by
         its tiny deviation would turn a rare stroke into an input of 50 or 100. Such a
         Standardizer takes no ``partial_fit`` after it.
-        """
+
+        With ``pooled``, one mean and one standard deviation over all the values of ``X``,
+        shared by every column: for the pixels of images, or the steps of sequences."""
         self.mean = self.scale = None
+        if pooled:
+            X = numeric_array(X, "X", ndim=2)
+            n_features = X.shape[1]
+            if sample_weight is not None:
+                sample_weight = np.repeat(
+                    check_sample_weight(sample_weight, len(X), np.float64), n_features
+                )
+            self.partial_fit(X.reshape(-1, 1), sample_weight)
+            self.mean, self.scale, self._var = (
+                np.repeat(values, n_features) for values in (self.mean, self.scale, self._var)
+            )
+            return self
         self.partial_fit(X, sample_weight)
         if keep_unit_interval:
             X = np.asarray(X)
@@ -291,3 +309,75 @@ def _shown(labels) -> str:
     values = labels.tolist()
     text = ", ".join(map(repr, values[:10]))
     return text + (f", ... ({len(values) - 10} more)" if len(values) > 10 else "")
+
+
+class Vocabulary:
+    """Words to token ids, for an ``Embedding``: id 0 pads, id 1 is any word never seen, and
+    ``fit`` gives ids 2, 3, ... to the words of its texts, most frequent first.
+
+    A text is lower-cased and split into words of letters and apostrophes (``"Don't stop!"``
+    -> ``["don't", "stop"]``). ``encode`` pads short texts with 0 at the end, so an
+    ``Embedding(len(vocabulary), dim, padding_id=0)`` followed by a recurrent layer with
+    ``mask_value=0.0`` reads each text for exactly its own length.
+    """
+
+    PADDING, UNKNOWN = 0, 1
+
+    def __init__(self, words=()):
+        self.words: list[str] = ["<pad>", "<unknown>", *words]
+        self.ids = {word: index for index, word in enumerate(self.words)}
+
+    def fit(self, texts) -> Vocabulary:
+        """Learn the words of ``texts`` (an iterable of strings); returns self."""
+        counts: dict[str, int] = {}
+        for text in _texts(texts):
+            for word in self.tokens(text):
+                counts[word] = counts.get(word, 0) + 1
+        ranked = sorted(counts, key=lambda word: (-counts[word], word))
+        self.__init__(ranked)
+        return self
+
+    @staticmethod
+    def tokens(text: str) -> list[str]:
+        """The words of ``text``: lower-cased runs of letters and apostrophes."""
+        return re.findall(r"[a-z']+", text.lower())
+
+    def encode(self, texts, length: int | None = None) -> np.ndarray:
+        """Token ids ``(n_texts, length)``, int64: each text's words, cut to ``length`` and
+        padded with 0 at the end (default length: the longest text's)."""
+        rows = [
+            [self.ids.get(word, self.UNKNOWN) for word in self.tokens(text)]
+            for text in _texts(texts)
+        ]
+        if length is None:
+            length = max((len(row) for row in rows), default=0)
+        length = positive_int(length, "length")
+        ids = np.zeros((len(rows), length), dtype=np.int64)
+        for index, row in enumerate(rows):
+            ids[index, : min(len(row), length)] = row[:length]
+        return ids
+
+    def decode(self, ids) -> list[str]:
+        """The texts of rows of token ids, padding left out."""
+        ids = np.atleast_2d(np.asarray(ids, dtype=np.int64))
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(
+                f"ids must be token ids in [0, {len(self) - 1}], got {ids.min()}..{ids.max()}"
+            )
+        return [" ".join(self.words[i] for i in row if i != self.PADDING) for row in ids]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} tokens)"
+
+
+def _texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("texts must be an iterable of strings, got a single string")
+    texts = list(texts)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] must be a string, got {text!r}")
+    return texts

@@ -8,7 +8,8 @@ them and keep none of their own.
   for two classes, softmax and cross-entropy for more, identity and mse for numbers).
 - ``default_loss``: the loss a network trains or is scored with when none is named.
 - ``encode_targets``: class labels to the output layer's targets (``network.classes`` keeps
-  the user's labels, so ``predict`` answers in them).
+  the user's labels, so ``predict`` answers in them), one per sample or, for a sequence
+  output, one per position.
 - ``stratified_split``: held-out validation rows, each class split alike.
 """
 
@@ -149,16 +150,19 @@ def task_and_loss(network, Y, loss=None, task: str | None = None):
     holds labels (``infer_task``), any other output predicts numbers unless ``Y`` is text. The
     loss is then ``default_loss`` for the task.
     """
+    Y = _targets(Y)
+    per_position = _labels_per_position(network, Y)
+    labels = Y.reshape(-1) if per_position else Y  # a sequence's labels, position by position
     if task is None and loss is None:
         output = network.output_layer.activation.name
-        if output == "softmax" and _label_shaped(_targets(Y)):
+        if output == "softmax" and (_label_shaped(Y) or per_position):
             task = "classification"
         elif output == "sigmoid" and network.n_out == 1:
-            task = infer_task(Y)  # a yes/no unit or a value in (0, 1): the targets tell
+            task = infer_task(labels)  # a yes/no unit or a value in (0, 1): the targets tell
         else:
-            task = infer_task(Y, loss="mse")
+            task = infer_task(labels, loss="mse")
     else:
-        task = infer_task(Y, task, loss)
+        task = infer_task(labels, task, loss)
     return task, loss if loss is not None else default_loss(network, task)
 
 
@@ -183,20 +187,24 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
     ``task`` defaults to a classification when the network has classes and ``Y`` one column,
     else a regression, whose targets are checked and returned as they are (and, with
     ``refit``, the network's classes forgotten).
+
+    A network with a sequence output ``(T, n_out)`` takes one label per position,
+    ``Y (n_samples, T)``, all encoded with one set of classes.
     """
     Y = _targets(Y)
+    per_position = _labels_per_position(network, Y)
     if task is None:
-        has_labels = network.classes is not None and _label_shaped(Y)
+        has_labels = network.classes is not None and (_label_shaped(Y) or per_position)
         task = "classification" if has_labels else "regression"
     if task == "regression":
         if refit:
             network.classes = None  # a network refitted on numbers answers in numbers
         return network.check_targets(Y, loss, n_samples)
-    labels = Y.reshape(-1) if _label_shaped(Y) else Y
+    labels = Y.reshape(-1) if _label_shaped(Y) or per_position else Y
     if labels.ndim != 1:
         raise ValueError(f"Y must hold one label per sample, got shape {Y.shape}")
-    if len(labels) != n_samples:
-        raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(labels)}")
+    if len(Y) != n_samples or (not per_position and len(labels) != n_samples):
+        raise ValueError(f"Y must have {n_samples} rows, one per sample of X, got {len(Y)}")
     if refit or network.classes is None:
         classes = LabelEncoder().fit(labels if classes is None else classes).classes
         wanted = classes_for_outputs(network.n_out)
@@ -212,10 +220,12 @@ def encode_targets(network, Y, loss, n_samples: int, refit: bool = True, task=No
             )
         network.classes = classes
     indices = LabelEncoder(network.classes).transform(labels)
+    if per_position:
+        indices = indices.reshape(Y.shape)
     if isinstance(losses.get(loss), losses.CrossEntropy):
         targets = indices  # the loss checks and one-hot encodes class indices itself
     elif network.n_out > 1:
-        targets = one_hot(indices, network.n_out)
+        targets = one_hot(indices.reshape(-1), network.n_out).reshape(*indices.shape, -1)
     else:
         targets = indices.astype(np.float64)
     return network.check_targets(targets, loss, n_samples)
@@ -250,7 +260,8 @@ def split_validation(network, X, Y, fraction: float, rng, sample_weight=None):
     ``fit(validation_split=fraction)``: encoded targets ``Y``, stratified by class for a
     classifier; both parts must get a row. ``sample_weight`` (or None) goes with the training
     rows."""
-    labels = class_indices(Y) if network.classes is not None else None
+    one_label_each = network.classes is not None and not network.output_shape[:-1]
+    labels = class_indices(Y) if one_label_each else None
     train, validation = stratified_split(len(X), fraction, rng, labels)
     if len(validation) == 0 or len(train) == 0:
         raise ValueError(
@@ -289,8 +300,16 @@ def _targets(y) -> np.ndarray:
 
 
 def _label_shaped(y: np.ndarray) -> bool:
-    # Targets of several axes per sample (a sequence's positions) are values to predict.
+    # Targets of several axes per sample are values to predict, unless they are a sequence
+    # output's labels, one per position (_labels_per_position).
     return y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
+
+
+def _labels_per_position(network, y: np.ndarray) -> bool:
+    """Whether ``y (n_samples, T)`` holds one label per position of the network's sequence
+    output ``(T, n_out)``."""
+    positions = network.output_shape[:-1]
+    return bool(positions) and y.shape[1:] == positions
 
 
 def _is_text(y: np.ndarray) -> bool:

@@ -204,13 +204,17 @@ def fit(
         shuffle, seed: reshuffle the samples every epoch, from ``seed`` (default: the network's
             seed), so the same seeds repeat a run bit for bit.
         sample_weight: ``(n_samples,)`` non-negative weights: the data loss becomes
-            ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted).
+            ``sum_i w_i J_i / sum_i w_i`` (metrics stay unweighted). For sequence outputs it
+            may hold one weight per position, ``(n_samples, T)``: zeros at padded steps leave
+            them out of the loss.
         validation_data: ``(X_val, Y_val)`` evaluated after every epoch; or
         validation_split: the fraction of samples (drawn with the seed) held out for it,
             each class alike for a classifier.
         metrics: ``"auto"`` (accuracy for classifiers, MAE and R² otherwise), a list of names
             among ``"accuracy"``, ``"mae"``, ``"r2"``, or ``()`` for the loss alone.
-        standardize: learn the inputs' mean and scale and keep them with the network.
+        standardize: learn the inputs' mean and scale and keep them with the network: per
+            feature for feature rows, one mean and scale over all values for inputs of more than
+            one axis (images), so pixels given as 0-255 or as 0-1 train alike.
         callbacks: ``Callback`` objects, e.g. ``EarlyStopping(patience=5)``.
         verbose: show progress on stderr: a bar on an interactive terminal, else a line every
             tenth of the epochs; either way, say when and why training stopped early.
@@ -256,7 +260,8 @@ def fit(
         None if sample_weight is None else check_sample_weight(sample_weight, len(X), network.dtype)
     )
     if standardize:
-        network.scaler = Standardizer().fit(X.reshape(len(X), -1))
+        pooled = len(network.input_shape) > 1
+        network.scaler = Standardizer().fit(X.reshape(len(X), -1), pooled=pooled)
     X = network.scale_inputs(X)
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
@@ -292,7 +297,7 @@ def fit(
         callbacks.append(EpochLogger(print_every))
     X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
     Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
-    w_batch = None if weights is None else np.empty(batch_size, dtype=network.dtype)
+    w_batch = None if weights is None else np.empty((batch_size, *weights.shape[1:]), network.dtype)
 
     for callback in callbacks:
         callback.on_train_begin(trainer)
@@ -448,10 +453,13 @@ def _train_metrics(totals, metric_names, n_samples, Y, ss_total) -> dict[str, fl
 
 
 def _evaluate(network, X, Y, loss, metric_names, prefix="") -> dict[str, float]:
-    result = network.loss_step(X, Y, loss, backward=False)
-    totals = dict.fromkeys(("correct", "abs_error", "sq_error"), 0.0)
-    _accumulate(totals, metric_names, network.output_layer.a, Y)
-    logs = {"loss": result.data_loss}
+    """Loss and metrics on ``(X, Y)`` in inference mode, a chunk of samples at a time."""
+    totals = dict.fromkeys(("loss", "correct", "abs_error", "sq_error"), 0.0)
+    for rows in network.inference_chunks(len(X)):
+        result = network.loss_step(X[rows], Y[rows], loss, backward=False)
+        totals["loss"] += result.data_loss * (len(Y[rows]) / len(Y))  # a mean of the means
+        _accumulate(totals, metric_names, network.output_layer.a, Y[rows])
+    logs = {"loss": totals["loss"]}
     ss_total = total_sum_of_squares(Y.reshape(-1, Y.shape[-1])) if "r2" in metric_names else None
     logs.update(_train_metrics(totals, metric_names, len(X), Y, ss_total))
     return {prefix + key: val for key, val in logs.items()}

@@ -23,9 +23,9 @@ import numpy as np
 from rich.console import Console
 
 import glassnet
-from glassnet import activations
+from glassnet import activations, specs
 from glassnet._files import check_writable
-from glassnet.layers import Dense
+from glassnet.layers import Dense, Dropout
 from glassnet.threads import MAX_THREADS
 from glassnet.training import TrainingDiverged
 
@@ -119,15 +119,26 @@ def hidden_sizes(ctx, param, value: str) -> tuple[int, ...]:
     text = value.strip().lower()
     if text in ("", "0", "none"):
         return ()
+    return _positive_ints(value, "layer sizes", "16,16")
+
+
+def input_shape(ctx, param, value: str | None) -> tuple[int, ...] | None:
+    """Parse ``--input-shape 1,28,28`` into ``(1, 28, 28)``."""
+    return None if value is None else _positive_ints(value, "sizes", "1,28,28")
+
+
+def _positive_ints(value: str, what: str, example: str) -> tuple[int, ...]:
+    """Comma-separated positive integers, or a ``BadParameter`` naming ``what`` they are."""
     try:
-        sizes = tuple(int(part) for part in text.split(","))
+        parsed = tuple(int(part) for part in value.split(","))
     except ValueError:
         raise click.BadParameter(
-            f"expected layer sizes separated by commas, such as 16,16; got {value!r}"
+            f"expected {what} separated by commas, such as {example}; got {value!r}"
         ) from None
-    if any(size < 1 for size in sizes):
-        raise click.BadParameter(f"every layer size must be a positive integer, got {value!r}")
-    return sizes
+    if any(number < 1 for number in parsed):
+        singular = "layer size" if what == "layer sizes" else "size"
+        raise click.BadParameter(f"every {singular} must be a positive integer, got {value!r}")
+    return parsed
 
 
 def column_names(ctx, param, value: str | None) -> tuple[str, ...]:
@@ -201,9 +212,17 @@ delimiter_option = click.option(
 
 
 def architecture(network) -> str:
-    """Layer sizes, the tutorial's way: ``2-2-1``."""
-    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
-    return "-".join(map(str, [network.n_in, *(layer.n_out for layer in dense)]))
+    """Layer sizes, the tutorial's way, ``2-2-1``, for a network of Dense (and Dropout)
+    layers; else its input shape and layer spec, ``1x28x28 conv:16:3,maxpool:2,...``."""
+    if all(isinstance(layer, (Dense, Dropout)) for layer in network.layers):
+        dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+        return "-".join(map(str, [network.n_in, *(layer.n_out for layer in dense)]))
+    shape = "x".join(map(str, network.input_shape))
+    return f"{shape} {specs.spec_of(network)}"
+
+
+def shape_text(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
 
 
 def numbers_text(values) -> str:

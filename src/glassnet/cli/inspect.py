@@ -10,7 +10,15 @@ from rich.table import Table
 
 from glassnet import io as model_io
 from glassnet import tasks
-from glassnet.cli.common import MODEL, architecture, numbers, numbers_text, reports_errors, stdout
+from glassnet.cli.common import (
+    MODEL,
+    architecture,
+    numbers,
+    numbers_text,
+    reports_errors,
+    shape_text,
+    stdout,
+)
 from glassnet.layers import Dense
 from glassnet.plots import label_text
 
@@ -81,7 +89,7 @@ def explain(model, values, target, as_json) -> None:
             )
     loss_name = loss if isinstance(loss, str) else loss.name
     notes.append(f"Loss: {loss_name}")
-    trace = network.explain(x[0].astype(network.dtype), y, loss=loss)
+    trace = network.explain(values, y, loss=loss)  # explain applies the scaler itself
     if as_json:
         click.echo(json.dumps({"notes": notes, **trace.to_dict()}, indent=2))
         return
@@ -135,6 +143,8 @@ def inspect(model, as_json) -> None:
         stdout.print(f"Task: classifier, {len(network.classes)} classes: {classes}")
     else:
         stdout.print(f"Task: regression, {network.n_out} output(s)")
+    if len(network.input_shape) > 1:
+        stdout.print(f"Inputs read as samples of shape {shape_text(network.input_shape)}")
     if network.feature_names is not None:
         shown = ", ".join(network.feature_names[:MAX_NAMES_SHOWN])
         if network.n_in > MAX_NAMES_SHOWN:
@@ -171,22 +181,52 @@ def _layer_table(network, summary, model) -> Table:
         title=f"{model}: network {architecture(network)}, {summary['dtype']}",
         title_justify="left",
     )
-    for column in ("layer", "type", "units", "activation", "parameters"):
+    for column in ("layer", "type", "units", "settings", "parameters"):
         layers.add_column(column, justify="right" if column == "parameters" else "left")
+    shape = network.input_shape
     for index, layer in enumerate(network.layers):
-        count = sum(param.size for param in layer.params.values())
         if isinstance(layer, Dense):
             units = f"{layer.n_in} → {layer.n_out}"
-            layers.add_row(str(index), "Dense", units, layer.activation.name, f"{count:,}")
         else:
-            layers.add_row(str(index), type(layer).__name__, "", f"rate {layer.rate:g}", "")
+            units = f"{shape_text(shape)} → {shape_text(layer.output_shape)}"
+        count = layer.n_parameters
+        layers.add_row(
+            str(index), type(layer).__name__, units, _settings(layer), f"{count:,}" if count else ""
+        )
+        shape = layer.output_shape
     layers.add_row("", "", "", "total", f"{summary['n_parameters']:,}")
     return layers
 
 
+#: Config entries that the inspect table shows elsewhere (units) or leaves out (initialisers).
+_NOT_SETTINGS = ("type", "n_in", "n_out", "in_channels", "out_channels", "activation")
+
+
+def _settings(layer) -> str:
+    """A layer's configuration in a few words: ``relu``, ``rate 0.5``, ``kernel_size 3, stride 1,
+    padding 0, relu``."""
+    config = layer.get_config()
+    words = [
+        f"{key} {'x'.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in config.items()
+        if key not in _NOT_SETTINGS and not key.endswith("_init")
+    ]
+    activation = getattr(layer, "activation", None)
+    if activation is not None:
+        words.append(activation.name)
+    return ", ".join(words)
+
+
 def _print_preprocessing(network) -> None:
-    if network.scaler is None:
+    scaler = network.scaler
+    if scaler is None:
         stdout.print("Preprocessing: none")
+        return
+    if network.n_in > 1 and np.all(scaler.mean == scaler.mean[0]):
+        stdout.print(
+            f"Preprocessing: inputs standardised by one mean and scale, x' = (x - "
+            f"{scaler.mean[0]:.6g}) / {scaler.scale[0]:.6g}"
+        )
         return
     stdout.print("Preprocessing: inputs standardised, x' = (x - mean) / scale")
     if network.n_in > MAX_NAMES_SHOWN:

@@ -24,12 +24,25 @@ from glassnet.cli.data import dataset_options, labels_for_model, model_rows, tar
 @click.option(
     "--kind",
     "-k",
-    type=click.Choice(["loss", "boundary", "network", "gradients"]),
+    type=click.Choice(
+        ["loss", "boundary", "network", "gradients", "filters", "activations", "states"]
+    ),
     default="loss",
     show_default=True,
-    help="loss curve, decision boundary (classifier), network diagram, gradient norms.",
+    help="loss curve, decision boundary (classifier), network diagram, gradient norms, "
+    "first-layer filters or feature maps (of a CNN), hidden states over time (of an RNN).",
 )
-@click.option("--data", type=CSV, help="The points of a decision boundary.")
+@click.option(
+    "--data", type=CSV, help="The points of a decision boundary, or the rows for --input."
+)
+@click.option(
+    "--input",
+    "row",
+    type=click.IntRange(min=1),
+    metavar="ROW",
+    help="--kind activations or states: draw the feature maps or the hidden states for this "
+    "row of --data or --dataset (1 is the first row).",
+)
 @dataset_options
 @click.option(
     "--target", "-t", metavar="COLUMN", help="Their label column (default: the model's target)."
@@ -46,7 +59,7 @@ from glassnet.cli.data import dataset_options, labels_for_model, model_rows, tar
     "--out", "-o", type=OutputFile(), help="The PNG to write (default: MODEL.<kind>.png)."
 )
 @reports_errors
-def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> None:
+def plot(model, kind, data, row, dataset, seed, target, features, delimiter, out) -> None:
     """Draw a picture of MODEL as a PNG.
 
     \b
@@ -55,6 +68,7 @@ def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> 
       glassnet plot moons.safetensors --kind boundary --dataset moons
       glassnet plot moons.safetensors --kind boundary --data moons.csv
       glassnet plot moons.safetensors -k boundary --dataset moons --features x2,x1
+      glassnet plot spirals.safetensors --kind states --dataset spirals --input 3
     """
     if kind == "boundary" and data is None and dataset is None:
         raise click.UsageError(
@@ -63,6 +77,12 @@ def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> 
         )
     if features and kind != "boundary":
         raise click.UsageError("--features chooses the inputs of --kind boundary")
+    if kind in ("activations", "states") and ((data is None and dataset is None) or row is None):
+        raise click.UsageError(
+            f"--kind {kind} needs its sample: --data DATA.csv or --dataset NAME, and --input ROW"
+        )
+    if row is not None and kind not in ("activations", "states"):
+        raise click.UsageError("--input ROW is for --kind activations and --kind states")
     network = model_io.load(model)
     out = out if out is not None else model.with_suffix(f".{kind}.png")
     plots = require_plots()
@@ -74,6 +94,17 @@ def plot(model, kind, data, dataset, seed, target, features, delimiter, out) -> 
         draw(history, out)
     elif kind == "network":
         plots.network_diagram(network, out)
+    elif kind == "filters":
+        plots.conv_filters(network, out)
+    elif kind in ("activations", "states"):
+        rows = model_rows(network, model, data, dataset, seed, target, delimiter)
+        if row > len(rows.X):
+            raise click.BadParameter(
+                f"{rows.where.split(',')[0]} has {len(rows.X)} rows, got row {row}",
+                param_hint="'--input'",
+            )
+        draw = plots.feature_maps if kind == "activations" else plots.hidden_states
+        draw(network, rows.X[row - 1], out)
     else:
         if network.classes is None or network.n_in < 2:
             raise Failure(

@@ -8,6 +8,7 @@ rows are held out for validation; ``fit`` trains.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sys
 
@@ -15,6 +16,7 @@ import click
 import numpy as np
 from rich.table import Table
 
+import glassnet
 from glassnet import io as model_io
 from glassnet import losses, optimizers, tasks
 from glassnet._files import check_writable
@@ -29,6 +31,7 @@ from glassnet.cli.common import (
     column_names,
     delimiter_option,
     hidden_sizes,
+    input_shape,
     reports_errors,
     stderr,
     stdout,
@@ -91,6 +94,24 @@ PARAMETER_COPIES = 6
     show_default=True,
     callback=hidden_sizes,
     help="Hidden layer sizes, comma-separated; 0 for none.",
+)
+@click.option(
+    "--layers",
+    "layer_spec",
+    metavar="SPEC",
+    help="Hidden layers as comma-separated items instead of --hidden, e.g. "
+    "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128 or lstm:128 (items: conv:FILTERS:KERNEL"
+    "[:STRIDE[:PADDING]], maxpool:SIZE, avgpool:SIZE, globalavgpool, dense:UNITS, dropout:RATE, "
+    "batchnorm, flatten, rnn:UNITS[:seq], lstm:UNITS[:seq], gru:UNITS[:seq]).",
+)
+@click.option(
+    "--input-shape",
+    callback=input_shape,
+    metavar="C,H,W",
+    help="Read each row's feature columns as an image of this shape, e.g. 1,28,28 for 784 "
+    "pixel columns (channels, height, width), or as a sequence (time, features), e.g. 28,28 "
+    "for a digit read row by row; the inputs are then scaled by one mean and standard "
+    "deviation over all values.",
 )
 @click.option(
     "--activation",
@@ -156,17 +177,19 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
 
     Text targets, or whole numbers with at most 20 distinct values, make a classifier
     (sigmoid output for 2 classes, softmax for more); other numbers make a regression (identity
-    output, mse); --task says which instead. Inputs are standardised, except columns that lie
-    in [0, 1] already (pixels, proportions). From 20 rows on, a fifth is held out: a classifier
-    gets dropout 0.2, training stops when the held-out rows have not improved for --patience
-    epochs and keeps the best epoch, then trains again on every row for that many epochs
-    (--no-refit keeps the first model). The model is written to --out, its loss curve beside
-    it as MODEL.loss.png.
+    output, mse); --task says which instead. Inputs are standardised: each column by its own
+    mean and scale, except columns that lie in [0, 1] already (pixels, proportions), or images
+    and sequences (--input-shape) by one mean and scale over all their values. From 20 rows
+    on, a fifth is held out: a classifier gets dropout 0.2, training stops when the held-out
+    rows have not improved for --patience epochs and keeps the best epoch, then trains again on
+    every row for that many epochs (--no-refit keeps the first model). The model is written to
+    --out, its loss curve beside it as MODEL.loss.png.
 
     \b
     Examples:
       glassnet train people.csv --target gender --ignore name --out people.safetensors
       glassnet train --dataset moons --hidden 8,8 --epochs 300 --out moons.safetensors
+      glassnet train --dataset spirals --input-shape 2,1 --layers gru:16 --out spirals.safetensors
     """
     quiet, seed = options["quiet"], options["seed"]
     check_writable(out.with_suffix(".loss.png"))
@@ -290,17 +313,13 @@ def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
 
 def _network(n_features: int, hidden, activation: str, dropout: float, spec, options) -> Network:
     """The hidden layers (with ``dropout`` after each) and the output layer of ``spec``;
-    refuses a network too large for this machine's memory before it is built."""
+    refuses a network too large for this machine's memory before it is built. With --layers
+    or --input-shape, the layers of a layer spec (``glassnet.build``) instead."""
+    if options["layer_spec"] is not None or options["input_shape"] is not None:
+        return _network_from_spec(n_features, hidden, activation, dropout, spec, options)
     sizes = [n_features, *hidden, spec.n_out]
     n_parameters = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
-    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
-    available = _memory_bytes()
-    if available is not None and needed > available:
-        raise Failure(
-            f"a {'-'.join(map(str, sizes))} network has {n_parameters:,} parameters and needs "
-            f"about {needed / 2**30:,.1f} GiB to train, more than this machine's "
-            f"{available / 2**30:,.1f} GiB; choose smaller --hidden sizes"
-        )
+    _check_memory(n_parameters, f"a {'-'.join(map(str, sizes))} network", "--hidden sizes", options)
     layers = []
     for n_in, n_out in zip(sizes[:-2], hidden, strict=True):
         layers.append(Dense(n_in, n_out, activation))
@@ -308,6 +327,62 @@ def _network(n_features: int, hidden, activation: str, dropout: float, spec, opt
             layers.append(Dropout(dropout))
     layers.append(Dense(sizes[-2], spec.n_out, spec.activation))
     return Network(layers, seed=options["seed"], dtype=options["dtype"])
+
+
+def _network_from_spec(
+    n_features: int, hidden, activation: str, dropout: float, spec, options
+) -> Network:
+    """The network of ``--layers`` (or of ``--hidden`` sizes as dense items) on samples of
+    ``--input-shape``, with the output layer of ``spec``."""
+    shape = options["input_shape"]
+    if shape is not None and math.prod(shape) != n_features:
+        raise click.BadParameter(
+            f"{'x'.join(map(str, shape))} = {math.prod(shape)} values per image, "
+            f"but the data has {n_features} feature columns",
+            param_hint="'--input-shape'",
+        )
+    try:
+        network = glassnet.build(
+            _layer_spec(hidden, options["layer_spec"], dropout),
+            input_shape=shape or n_features,
+            n_out=spec.n_out,
+            activation=activation,
+            output=spec.activation,
+            seed=options["seed"],
+            dtype=options["dtype"],
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--layers'") from None
+    _check_memory(network.n_parameters, "the network", "--layers", options)
+    return network
+
+
+def _check_memory(n_parameters: int, what: str, smaller: str, options) -> None:
+    """Refuse a network of ``n_parameters`` that needs more memory to train than the machine
+    has, naming ``what`` it is and the option to make ``smaller``."""
+    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
+    available = _memory_bytes()
+    if available is not None and needed > available:
+        raise Failure(
+            f"{what} has {n_parameters:,} parameters and needs about {needed / 2**30:,.1f} GiB "
+            f"to train, more than this machine's {available / 2**30:,.1f} GiB; choose smaller "
+            f"{smaller}"
+        )
+
+
+def _layer_spec(hidden: tuple[int, ...], layer_spec: str | None, dropout: float) -> str:
+    """The hidden layers as a spec line: ``--layers`` as given, else ``--hidden`` sizes as dense
+    items, each followed by a ``--dropout`` item."""
+    context = click.get_current_context()
+    if layer_spec is None:
+        rate = [f"dropout:{dropout!r}"] if dropout else []
+        return ",".join(item for size in hidden for item in [f"dense:{size}", *rate])
+    for name in ("hidden", "dropout"):
+        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(
+                f"give --layers or --{name}, not both (a dropout:RATE item goes in --layers)"
+            )
+    return layer_spec
 
 
 def _memory_bytes() -> int | None:
@@ -320,13 +395,16 @@ def _memory_bytes() -> int | None:
 
 def _fit(network, X, y, validation, loss: str, task: str, options, epochs: int, patience: int):
     """``network.fit`` for ``epochs`` with the command's options, inputs scaled
-    (``Standardizer(keep_unit_interval=True)``), progress on stderr, and early stopping after
-    ``patience`` epochs without improvement (0: none); Ctrl-C says how far it got."""
+    (``Standardizer``: columns in [0, 1] kept, images and sequences pooled), progress on
+    stderr, and early stopping after ``patience`` epochs without improvement (0: none); Ctrl-C
+    says how far it got."""
     callbacks = []
     if patience:
         monitor = "loss" if validation is None else "val_loss"
         callbacks.append(EarlyStopping(monitor=monitor, patience=patience))
-    network.scaler = Standardizer().fit(X, keep_unit_interval=True)
+    # Images and sequences share one mean and scale over all their values.
+    pooled = len(network.input_shape) > 1
+    network.scaler = Standardizer().fit(X, keep_unit_interval=True, pooled=pooled)
     with _Progress(epochs, options["quiet"]) as progress:
         try:
             return network.fit(

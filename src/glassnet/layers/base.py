@@ -27,6 +27,9 @@ class Layer:
       the biases).
     * ``children`` holds the layers this one is made of, by name; their parameters are named
       ``<child>.<key>`` (``layers.3.cell.Wh``).
+    * ``state`` holds arrays that are part of the model but not trained by the optimizer (batch
+      norm's running statistics): weights and model files include them, optimizers never see
+      them.
     * ``forward(x, training)`` keeps what ``backward`` needs. In training mode a layer may write
       its outputs into buffers that it reuses from batch to batch, so the arrays it returns are
       only valid until its next ``forward``.
@@ -39,6 +42,7 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.children: dict[str, Layer] = {}
+        self.state: dict[str, np.ndarray] = {}
         self.input_shape: tuple[int, ...] | None = None
         self.output_shape: tuple[int, ...] | None = None
         self.dtype: np.dtype | None = None
@@ -95,6 +99,17 @@ class Layer:
         for name, child in self.children.items():
             yield from child.named_parameters(f"{prefix}{name}.")
 
+    def named_state(self, prefix: str = ""):
+        """``(name, array)`` for this layer's ``state`` arrays and its children's, in order."""
+        for key, array in self.state.items():
+            yield prefix + key, array
+        for name, child in self.children.items():
+            yield from child.named_state(f"{prefix}{name}.")
+
+    def check_state(self, values: dict[str, np.ndarray]) -> None:
+        """Raise ``ValueError`` when ``values`` (by ``named_state`` name) are no state this layer
+        can use; ``Network.set_weights`` asks before it copies anything."""
+
     def decayed_parameters(self):
         """``(param, grad)`` pairs that weight decay and L1 act on, children's included."""
         for key in self.decay_keys:
@@ -106,6 +121,12 @@ class Layer:
     def n_parameters(self) -> int:
         """Number of values in this layer's parameters, children's included."""
         return sum(param.size for _, param, _ in self.named_parameters())
+
+    def inference_values(self) -> int:
+        """How many values per sample this layer holds during an inference forward pass: its
+        output, and any working arrays it keeps (``Network.inference_chunks`` sizes the chunks
+        of ``predict`` from it)."""
+        return size_of(self.output_shape)
 
     def get_config(self) -> dict:
         """Return a JSON-able dict from which ``glassnet.layers.from_config`` rebuilds it."""
@@ -139,6 +160,27 @@ class Layer:
         if training:
             return self._buffer(name, shape)
         return np.empty(shape, dtype=self.dtype)
+
+    def _array(self, name: str, shape: tuple[int, ...], training: bool = True, dtype=None):
+        """A C-contiguous array of ``shape`` (and ``dtype``, default the layer's): while
+        training, reused storage that grows when more values are needed, whichever axis holds
+        the batch (image layers keep it last); otherwise a new array."""
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        if not training:
+            return np.empty(shape, dtype=dtype)
+        size = math.prod(shape)
+        storage = self._buffers.get(name)
+        if storage is None or storage.size < size or storage.dtype != dtype:
+            storage = np.empty(size, dtype=dtype)
+            self._buffers[name] = storage
+        return storage[:size].reshape(shape)
+
+    def _array_like(self, name: str, like: np.ndarray, training: bool = True) -> np.ndarray:
+        """An array of ``like``'s shape whose memory runs in ``like``'s axis order (a CHWN image
+        batch stays CHWN), so element-wise work between the two moves contiguous runs."""
+        order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
+        stored = self._array(name, tuple(like.shape[axis] for axis in order), training)
+        return stored.transpose(np.argsort(order))
 
     def __repr__(self) -> str:
         config = self.get_config()

@@ -82,6 +82,11 @@ class Dense(Layer):
         return (self.n_in,)
 
     def describe(self, input_shape):
+        if len(input_shape) > 2:
+            raise ValueError(
+                f"Dense takes samples of shape (n_in,) or (time, n_in), but receives samples of "
+                f"shape {input_shape}; put a Flatten before it"
+            )
         if input_shape[-1] != self.n_in:
             raise ValueError(
                 f"Dense expects n_in={self.n_in} inputs on the last axis, but receives samples "

@@ -1,0 +1,741 @@
+"""Recurrent layers: SimpleRNN, LSTM and GRU, trained by backpropagation through time.
+
+A recurrent layer reads a batch of sequences ``x (n_samples, T, n_in)`` (batch first) one step
+at a time and carries a state ``h_t (n_hidden,)`` per sample from step to step. Every cell has
+the same four parameters, in the tutorial's orientation (a row per unit) and in PyTorch's gate
+order, so that the weights of ``torch.nn.RNN / LSTM / GRU`` copy across one to one::
+
+    Wx (gates * n_hidden, n_in)       Wh (gates * n_hidden, n_hidden)
+    bx (gates * n_hidden,)            bh (gates * n_hidden,)
+
+and each step starts from the net input of all its gates ``z_t = Wx x_t + bx + Wh h_(t-1) + bh``
+(GRU keeps ``bh``'s candidate part inside the reset gate, as PyTorch does).
+
+Forward: the inputs of every step are projected with one product ``X Wx^T`` before the loop;
+each step then costs one product ``h_(t-1) Wh^T`` and a few element-wise calls written into
+reused arrays. Backward walks the steps in reverse, one product ``delta_t Wh`` per step, and
+stacks the step residuals ``delta_t`` so that the weight gradients are single products after
+the loop::
+
+    dJ/dWh = sum_t delta_t h_(t-1)^T     dJ/dWx = sum_t delta_t x_t^T
+    dJ/dbh = dJ/dbx = sum_t delta_t      dJ/dx_t = Wx^T delta_t
+
+Inside the layer, steps are stored time-major, ``(T, n_samples, n_hidden)``, and the gates
+gate-major, ``(gates, T, n_samples, n_hidden)``, so that every gate of every step is one
+contiguous block (element-wise calls on strided blocks cost several times more) while the
+products stay single BLAS calls per gate.
+
+Options shared by all three (see ``docs/recurrent.md``):
+
+* ``return_sequences``: output every ``h_t`` ``(n_samples, T, n_hidden)`` (many-to-many; put a
+  ``Dense`` after it to score every step) or only the last one ``(n_samples, n_hidden)``.
+* ``mask_value``: a step whose input features all equal it is padding. A padded step leaves
+  the state as it was (``h_t = h_(t-1)``, ``c_t = c_(t-1)``) and receives no gradient, so a
+  padded batch gives the same outputs and gradients as its sequences one by one. With
+  ``Embedding(..., padding_id=0)`` before the layer, padded tokens arrive as zero vectors:
+  use ``mask_value=0.0``. The loss of a many-to-many network skips padded positions through a
+  per-position ``sample_weight (n_samples, T)`` of zeros there.
+* ``initial_state``: the state ``h_0`` (and ``c_0``) the next forward starts from, None for
+  zeros; ``final_state`` is where the last forward ended, ``initial_state_grad`` the gradient
+  of the loss with respect to ``initial_state`` after backward.
+* ``bptt``: truncated backpropagation through time. The forward pass runs over the whole
+  sequence; the backward pass cuts the sequence into windows of ``bptt`` steps and lets no
+  gradient cross from a window into the one before (the state does cross), which bounds the
+  length of every chain of products by ``Wh`` for long text.
+* ``stateful``: in training, each batch starts from the state where the previous training
+  batch ended (sample i continues sample i), with no gradient across batches: truncated BPTT
+  over a long text cut into consecutive batches (train with ``shuffle=False``).
+  ``reset_states()`` starts again from zeros; inference passes neither use nor change it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from glassnet import activations, initializers
+from glassnet._checks import numeric_array, positive_int
+from glassnet.layers.base import Layer
+from glassnet.ops import gate_activations, time_major
+
+
+class Recurrent(Layer):
+    """What SimpleRNN, LSTM and GRU share: parameters, the input projection, the state, masks,
+    the weight gradients after the loop. Subclasses write their step loops (``_steps_forward``,
+    ``_steps_backward``) and name their gates."""
+
+    gates: tuple[str, ...] = ()
+    sigmoid_gates: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ("h",)
+    decay_keys = ("Wx", "Wh")
+
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        *,
+        return_sequences: bool = False,
+        mask_value: float | None = None,
+        bptt: int | None = None,
+        stateful: bool = False,
+        weight_init="glorot_uniform",
+        recurrent_init="orthogonal",
+        bias_init="zeros",
+    ):
+        super().__init__()
+        self.n_in = positive_int(n_in, "n_in")
+        self.n_hidden = positive_int(n_hidden, "n_hidden")
+        self.return_sequences = _flag(return_sequences, "return_sequences")
+        self.stateful = _flag(stateful, "stateful")
+        if mask_value is not None and (
+            isinstance(mask_value, bool)
+            or not isinstance(mask_value, numbers.Real)
+            or not np.isfinite(mask_value)
+        ):
+            raise ValueError(f"mask_value must be a finite number or None, got {mask_value!r}")
+        self.mask_value = None if mask_value is None else float(mask_value)
+        self.bptt = None if bptt is None else positive_int(bptt, "bptt")
+        self.weight_init = initializers.get(weight_init)
+        self.recurrent_init = initializers.get(recurrent_init)
+        self.bias_init = initializers.get(bias_init)
+        self._initial_state: tuple[np.ndarray, ...] | None = None
+        self._carried: tuple[np.ndarray, ...] | None = None
+        self.initial_state_grad: tuple[np.ndarray, ...] | None = None
+        self.padded = None  # (n_samples, T) bool, True at padded steps, after forward
+        self._n_steps = 0
+
+    @property
+    def n_out(self) -> int:
+        """Features of each output step: the state size."""
+        return self.n_hidden
+
+    @property
+    def width(self) -> int:
+        """Rows of Wx and Wh: the gates' net inputs side by side."""
+        return len(self.gates) * self.n_hidden
+
+    # -- shapes and parameters -----------------------------------------------------------------
+
+    def describe(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.n_in:
+            raise ValueError(
+                f"{type(self).__name__} expects sequences of shape (time, {self.n_in}), but "
+                f"receives samples of shape {input_shape}"
+            )
+        output_shape = (
+            (input_shape[0], self.n_hidden) if self.return_sequences else (self.n_hidden,)
+        )
+        width = self.width
+        return output_shape, {
+            "Wx": (width, self.n_in),
+            "Wh": (width, self.n_hidden),
+            "bx": (width,),
+            "bh": (width,),
+        }
+
+    def _init_params(self, param_shapes, rng):
+        # Each gate is a layer of its own: its block of Wx and Wh is drawn alone (Glorot for
+        # (n_hidden, n_in), an orthogonal (n_hidden, n_hidden) matrix), as users expect.
+        blocks = range(len(self.gates))
+        hidden = self.n_hidden
+        wx = [self.weight_init((hidden, self.n_in), rng, self.dtype) for _ in blocks]
+        wh = [self.recurrent_init((hidden, hidden), rng, self.dtype) for _ in blocks]
+        self._add_param("Wx", np.concatenate(wx))
+        self._add_param("Wh", np.concatenate(wh))
+        self._add_param("bx", self.bias_init(param_shapes["bx"], rng, self.dtype))
+        self._add_param("bh", self.bias_init(param_shapes["bh"], rng, self.dtype))
+
+    # -- the state between calls ---------------------------------------------------------------
+
+    @property
+    def initial_state(self) -> tuple[np.ndarray, ...] | None:
+        """The state the next forward starts from, one ``(n_samples, n_hidden)`` array per name
+        in ``state_names`` (``h``; LSTM: ``h, c``), or None for zeros."""
+        return self._initial_state
+
+    @initial_state.setter
+    def initial_state(self, state) -> None:
+        if state is None:
+            self._initial_state = None
+            return
+        if isinstance(state, np.ndarray) or not isinstance(state, (tuple, list)):
+            state = (state,)
+        names = self.state_names
+        if len(state) != len(names):
+            raise ValueError(
+                f"initial_state must hold {len(names)} arrays ({', '.join(names)}), "
+                f"got {len(state)}"
+            )
+        arrays = []
+        for name, value in zip(names, state, strict=True):
+            array = numeric_array(value, f"initial_state {name}", ndim=2)
+            if array.shape[1] != self.n_hidden or array.shape != np.shape(state[0]):
+                raise ValueError(
+                    f"initial_state {name} must have shape (n_samples, {self.n_hidden}), "
+                    f"got {array.shape}"
+                )
+            arrays.append(np.array(array, dtype=self.dtype or np.float64))
+        self._initial_state = tuple(arrays)
+
+    @property
+    def final_state(self) -> tuple[np.ndarray, ...]:
+        """Copies of the state after the last step of the last forward (``h_T``, ``c_T``)."""
+        if not self._n_steps:
+            raise ValueError(f"{type(self).__name__} has no final state before a forward pass")
+        return tuple(states[self._n_steps].copy() for states in self._state_arrays())
+
+    def reset_states(self) -> None:
+        """Forget the state a stateful layer carries from batch to batch."""
+        self._carried = None
+
+    def _start_state(self, n_samples: int, training: bool) -> tuple[np.ndarray, ...] | None:
+        """The state this forward starts from, checked against the batch, or None (zeros)."""
+        state = self._carried if self.stateful and training else None
+        if state is None:
+            state = self._initial_state
+        if state is not None and len(state[0]) != n_samples:
+            if state is self._carried:
+                raise ValueError(
+                    f"{type(self).__name__}: the carried state has {len(state[0])} samples, the "
+                    f"batch has {n_samples}; a stateful layer needs the same batch size every "
+                    "batch"
+                )
+            raise ValueError(
+                f"{type(self).__name__}: initial_state has {len(state[0])} samples, the batch "
+                f"has {n_samples} (predict runs in chunks of samples: call network.forward on "
+                "the prepared batch to start it from a state)"
+            )
+        return state
+
+    # -- forward -------------------------------------------------------------------------------
+
+    def forward(self, x, training=False):
+        n_samples, n_steps, _ = x.shape
+        n_in, n_gates, hidden = self.n_in, len(self.gates), self.n_hidden
+        self._n_steps = n_steps
+        # 1. every step's input in time-major order, with a last input fixed at 1 that carries
+        #    the bias, projected with one product per gate: [x_t, 1] [Wx_k^T; b_k]
+        self.x_steps = self._array("x", (n_steps, n_samples, n_in + 1))
+        time_major(x, self.x_steps[..., :n_in])
+        self.x_steps[..., n_in] = 1
+        input_weights, self.recurrent_weights = self._step_parameters()
+        gates = self._array("gates", (n_gates, n_steps, n_samples, hidden))
+        np.matmul(
+            self.x_steps.reshape(-1, n_in + 1),
+            input_weights,
+            out=gates.reshape(n_gates, -1, hidden),
+        )
+        # 2. padded steps and the first state
+        self.padded = self._padding(x)
+        pad = None if self.padded is None else time_major(self.padded[..., None])
+        self._pad = pad  # (T, n_samples, 1): where a step is padding
+        self._allocate_states(n_steps, n_samples, training)
+        start = self._start_state(n_samples, training)
+        for index, states in enumerate(self._state_arrays()):
+            states[0] = 0 if start is None else start[index]
+        # 3. the steps
+        self._steps_forward(gates, pad)
+        self._gates = gates
+        if self.stateful and training:
+            self._carried = tuple(states[n_steps].copy() for states in self._state_arrays())
+        h = self.h
+        if self.return_sequences:
+            return h[1:].transpose(1, 0, 2)
+        return h[n_steps] if training else h[n_steps].copy()
+
+    def inference_values(self) -> int:
+        """Per sample: every step's input and gates, and the states (``2 T n_hidden`` more for
+        LSTM's cells), besides the output."""
+        n_steps = self.input_shape[0]
+        per_step = self.n_in + 1 + len(self.gates) * self.n_hidden
+        per_step += (2 * len(self.state_names) + 1) * self.n_hidden
+        return super().inference_values() + n_steps * per_step
+
+    def _input_bias(self) -> np.ndarray:
+        """The bias added to the projected inputs: ``bx + bh`` (GRU: less bh's candidate part)."""
+        return self.params["bx"] + self.params["bh"]
+
+    def _step_parameters(self) -> tuple[np.ndarray, np.ndarray]:
+        """The parameters as the loop uses them, one block per gate k:
+        ``[Wx_k^T; bias_k]`` ``(gates, n_in + 1, n_hidden)`` and ``Wh_k^T``
+        ``(gates, n_hidden, n_hidden)``, with the sigmoid gates' blocks halved for
+        ``ops.gate_activations`` (exact: 1/2 is a power of two)."""
+        n_gates, hidden = len(self.gates), self.n_hidden
+        stacked = self._buffer("input_weights", (n_gates, self.n_in + 1, hidden))
+        stacked[:, :-1] = _gate_blocks(self.params["Wx"].T, n_gates)
+        stacked[:, -1] = self._input_bias().reshape(n_gates, hidden)
+        recurrent = self._buffer("recurrent_weights", (n_gates, hidden, hidden))
+        np.copyto(recurrent, _gate_blocks(self.params["Wh"].T, n_gates))
+        if self.sigmoid_gates:
+            scale = self._activation_coefficients()[0]
+            stacked *= scale
+            recurrent *= scale
+        return stacked, recurrent
+
+    def _activation_coefficients(self):
+        """``(scale, shift)``, one value per gate shaped ``(gates, 1, 1)``, for
+        ``ops.gate_activations``: ``0.5, 0.5`` for the sigmoid gates, ``1, 0`` for the others."""
+        scale = np.array([0.5 if gate in self.sigmoid_gates else 1.0 for gate in self.gates])
+        scale = scale.astype(self.dtype).reshape(-1, 1, 1)
+        return scale, scale * (scale < 1)
+
+    def _padding(self, x) -> np.ndarray | None:
+        """``(n_samples, T)``: True where every input feature equals ``mask_value``; None when
+        nothing is padded."""
+        if self.mask_value is None:
+            return None
+        padded = np.logical_and.reduce(x == self.mask_value, axis=-1)
+        return padded if padded.any() else None
+
+    def _allocate_states(self, n_steps, n_samples, training) -> None:
+        """The time-major state arrays ``(T + 1, n_samples, n_hidden)``: step 0 holds the
+        initial state. In inference they are new arrays, since the output is a view of ``h``."""
+        size = (n_steps + 1) * n_samples * self.n_hidden
+        shape = (n_steps + 1, n_samples, self.n_hidden)
+        self.h = self._output("h", (size,), training).reshape(shape)
+
+    def _state_arrays(self) -> tuple[np.ndarray, ...]:
+        """The state arrays, one per name in ``state_names``."""
+        return (self.h,)
+
+    def _state_grads_arrays(self) -> tuple[np.ndarray, ...]:
+        """Their gradients from the last backward, ``dJ/dh_t`` (and ``dJ/dc_t``)."""
+        return (self.grad_h,)
+
+    def _gate_steps(self, name: str) -> np.ndarray:
+        """A reused array ``(gates, T, n_samples, n_hidden)`` shaped like the gates."""
+        return self._array(name, self._gates.shape)
+
+    # -- backward ------------------------------------------------------------------------------
+
+    def backward(self, grad_output, need_input_grad=True):
+        n_gates, n_steps, n_samples, hidden = self._gates.shape
+        n_in = self.n_in
+        # 1. the step residuals delta_t, walking back through time
+        delta_x, delta_h = self._steps_backward(grad_output, self._pad)
+        self.initial_state_grad = tuple(grad[0].copy() for grad in self._state_grads_arrays())
+        self._delta_x, self._delta_h = delta_x, delta_h
+        # 2. the weight gradients: one product per gate over all steps; the input fixed at 1
+        #    gives dJ/dbx as the last row of [dJ/dWx_k^T; dJ/dbx_k]
+        flat_x = delta_x.reshape(n_gates, -1, hidden)
+        flat_h = delta_h.reshape(n_gates, -1, hidden)
+        input_grads = self._buffer("input_grads", (n_gates, n_in + 1, hidden))
+        np.matmul(self.x_steps.reshape(-1, n_in + 1).T, flat_x, out=input_grads)
+        np.copyto(_gate_blocks(self.grads["Wx"].T, n_gates), input_grads[:, :n_in])
+        np.copyto(self.grads["bx"].reshape(n_gates, hidden), input_grads[:, n_in])
+        recurrent_grads = self._buffer("recurrent_grads", (n_gates, hidden, hidden))
+        previous = self.h[:n_steps].reshape(-1, hidden)
+        np.matmul(previous.T, flat_h, out=recurrent_grads)
+        np.copyto(_gate_blocks(self.grads["Wh"].T, n_gates), recurrent_grads)
+        if delta_h is delta_x:
+            np.copyto(self.grads["bh"], self.grads["bx"])
+        else:
+            np.add.reduce(flat_h, axis=1, out=self.grads["bh"].reshape(n_gates, hidden))
+        if not need_input_grad:
+            return None
+        # dJ/dx_t = sum_k Wx_k^T delta_k,t
+        per_gate = self._array("dx_gates", (n_gates, n_steps * n_samples, n_in))
+        np.matmul(flat_x, self._row_major_blocks("Wx"), out=per_gate)
+        dx = self._array("dx", (n_steps, n_samples, n_in))
+        np.add.reduce(per_gate, axis=0, out=dx.reshape(-1, n_in))
+        return dx.transpose(1, 0, 2)
+
+    def _row_major_blocks(self, key: str) -> np.ndarray:
+        """The gate blocks ``(gates, n_hidden, n)`` of a weight matrix ``(gates * n_hidden, n)``,
+        row-major, for the products ``delta W`` (BLAS runs them fastest when neither operand
+        is transposed)."""
+        param, n_gates = self.params[key], len(self.gates)
+        blocks = self._buffer(key, (n_gates, self.n_hidden, param.shape[1]))
+        np.copyto(blocks, _gate_blocks(param.T, n_gates).transpose(0, 2, 1))
+        return blocks
+
+    def _recurrent_grad(self, n_samples: int):
+        """The function ``(delta_t, out)`` that writes ``sum_k Wh_k^T delta_k,t`` into ``out``:
+        the part of ``dJ/dh_(t-1)`` that flows back through step t's gates, from
+        ``delta_t (gates, n_samples, n_hidden)``. Its weights (row-major gate blocks) and its
+        scratch array are fetched once per backward, not once per step."""
+        weights = self._row_major_blocks("Wh")
+        per_gate = self._array("per_gate", (len(self.gates), n_samples, self.n_hidden))
+
+        def recurrent_grad(delta_step, out):
+            np.matmul(delta_step, weights, out=per_gate)
+            return np.add.reduce(per_gate, axis=0, out=out)
+
+        return recurrent_grad
+
+    def _state_grads(self, grad_output) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(grad_h, above)``: ``grad_h (T + 1, n_samples, n_hidden)`` will hold
+        ``dJ/dh_t``; step t writes into ``grad_h[t - 1]`` the part that flows back through it,
+        so ``grad_h[0]`` ends as dJ/d(initial h). What the layers above send starts it:
+        ``dJ/dh_T`` for a many-to-one layer, else ``above[t]`` (time-major view) to be added
+        at each step."""
+        n_samples = len(grad_output)
+        grad_h = self._array("grad_h", (self._n_steps + 1, n_samples, self.n_hidden))
+        self.grad_h = grad_h
+        if self.return_sequences:
+            grad_h[-1] = 0
+            return grad_h, grad_output.swapaxes(0, 1)
+        grad_h[-1] = grad_output
+        return grad_h, None
+
+    def _cut(self, step: int, *grads) -> None:
+        """Truncated BPTT: at the first step of a window of ``bptt`` steps, no gradient flows
+        back into the previous window."""
+        if step > 0 and self.bptt is not None and step % self.bptt == 0:
+            for grad in grads:
+                grad[step] = 0
+
+    # -- what explain and plots read -----------------------------------------------------------
+
+    @property
+    def hidden_states(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``h_0, h_1, ..., h_T`` of the last forward."""
+        return self.h[: self._n_steps + 1].transpose(1, 0, 2)
+
+    @property
+    def gate_values(self) -> np.ndarray:
+        """``(n_samples, T, gates * n_hidden)``: each step's gate activations in the order of
+        ``gates`` (SimpleRNN: its net input ``z_t``), from the last forward."""
+        return _batch_first(self._gates)
+
+    @property
+    def state_grads(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``dJ/dh_t`` for t = 0..T, from the last backward."""
+        return self.grad_h.transpose(1, 0, 2)
+
+    @property
+    def deltas(self) -> np.ndarray:
+        """``(n_samples, T, gates * n_hidden)``: each step's residual ``delta_t = dJ/dz_t`` (the
+        gates' net inputs on the input side), from the last backward."""
+        return _batch_first(self._delta_x)
+
+    @property
+    def recurrent_deltas(self) -> np.ndarray:
+        """``(n_samples, T, gates * n_hidden)``: the residual that meets ``Wh`` and ``bh``:
+        ``deltas`` itself, except for GRU's candidate part, which passes through the reset
+        gate."""
+        return _batch_first(self._delta_h)
+
+    def get_config(self):
+        return {
+            "type": type(self).__name__,
+            "n_in": self.n_in,
+            "n_hidden": self.n_hidden,
+            "return_sequences": self.return_sequences,
+            "mask_value": self.mask_value,
+            "bptt": self.bptt,
+            "stateful": self.stateful,
+            **initializers.config_of(
+                weight_init=self.weight_init,
+                recurrent_init=self.recurrent_init,
+                bias_init=self.bias_init,
+            ),
+        }
+
+    # -- the cells fill these in ---------------------------------------------------------------
+
+    def _steps_forward(self, gates: np.ndarray, pad: np.ndarray | None) -> None:
+        """Run the steps: ``gates (n_gates, T, n_samples, n_hidden)`` holds the projected inputs
+        and keeps what backward needs; the states go into ``self.h`` (and ``self.c``)."""
+        raise NotImplementedError
+
+    def _steps_backward(self, grad_output, pad) -> tuple[np.ndarray, np.ndarray]:
+        """Walk back through the steps; return the residuals ``(delta_x, delta_h)`` shaped like
+        the gates: the one that meets ``Wx, bx`` and the one that meets ``Wh, bh``."""
+        raise NotImplementedError
+
+
+class SimpleRNN(Recurrent):
+    """The plain recurrent layer: one layer of the tutorial applied at every step, fed its own
+    previous output.
+
+    Forward, for t = 1..T::
+
+        z_t = Wx x_t + bx + Wh h_(t-1) + bh
+        h_t = f(z_t)                                  (f = tanh by default)
+
+    Backward, from ``dJ/dh_T`` back to step 1, with ``(dJ/dy)_t`` what the layers above send
+    to step t (only the last step for a many-to-one layer)::
+
+        dJ/dh_t = (dJ/dy)_t + Wh^T delta_(t+1)
+        delta_t = dJ/dz_t = dJ/dh_t * f'(z_t)
+        dJ/dWh = sum_t delta_t h_(t-1)^T   dJ/dWx = sum_t delta_t x_t^T   dJ/db = sum_t delta_t
+
+    ``torch.nn.RNN(n_in, n_hidden, batch_first=True)``'s ``weight_ih_l0, weight_hh_l0,
+    bias_ih_l0, bias_hh_l0`` are ``Wx, Wh, bx, bh``. See ``Recurrent`` for the options.
+    """
+
+    gates = ("h",)
+
+    def __init__(self, n_in: int, n_hidden: int, activation="tanh", **options):
+        super().__init__(n_in, n_hidden, **options)
+        self.activation = activations.get(activation)
+        if not self.activation.elementwise:
+            raise ValueError(f"activation must be element-wise, got {self.activation.name!r}")
+
+    def _steps_forward(self, gates, pad):
+        h, f, z = self.h, self.activation, gates[0]
+        recurrent = self.recurrent_weights[0]
+        product = self._buffer("product", h.shape[1:])
+        for t in range(len(z)):
+            z[t] += np.matmul(h[t], recurrent, out=product)  # z_t
+            f.forward(z[t], out=h[t + 1])
+            if pad is not None:
+                np.copyto(h[t + 1], h[t], where=pad[t])
+
+    def _steps_backward(self, grad_output, pad):
+        h, f, z = self.h, self.activation, self._gates[0]
+        recurrent = self._row_major_blocks("Wh")[0]
+        delta = self._gate_steps("delta")
+        grad_h, above = self._state_grads(grad_output)
+        for t in range(len(z) - 1, -1, -1):
+            dh = grad_h[t + 1]  # dJ/dh_t, once what the output above sends is added
+            if above is not None:
+                dh += above[t]
+            f.backward(dh, z[t], h[t + 1], out=delta[0, t])
+            if pad is not None:
+                np.copyto(delta[0, t], 0, where=pad[t])
+            np.matmul(delta[0, t], recurrent, out=grad_h[t])
+            if pad is not None:  # a padded step passes dJ/dh_t on to h_(t-1) unchanged
+                np.copyto(grad_h[t], dh, where=pad[t])
+            self._cut(t, grad_h)
+        return delta, delta
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = self.activation.get_config()
+        return config
+
+
+class LSTM(Recurrent):
+    """Long short-term memory: a cell state ``c_t`` that gates write to, forget and read.
+
+    Forward, for t = 1..T, the four gates' net inputs in PyTorch's order i, f, g, o::
+
+        z_t = Wx x_t + bx + Wh h_(t-1) + bh = [z_i; z_f; z_g; z_o]      (4 n_hidden,)
+        i_t = sigmoid(z_i)   f_t = sigmoid(z_f)   g_t = tanh(z_g)   o_t = sigmoid(z_o)
+        c_t = f_t * c_(t-1) + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    Backward, from the last step to the first, with ``(dJ/dy)_t`` from the layers above::
+
+        dJ/dh_t = (dJ/dy)_t + Wh^T delta_(t+1)
+        dJ/dc_t = dJ/dh_t * o_t * (1 - tanh(c_t)^2) + dJ/dc_(t+1) * f_(t+1)
+        delta_t = [dJ/dc_t * g_t * i_t (1 - i_t);       dJ/dc_t * c_(t-1) * f_t (1 - f_t);
+                   dJ/dc_t * i_t * (1 - g_t^2);         dJ/dh_t * tanh(c_t) * o_t (1 - o_t)]
+        dJ/dWh = sum_t delta_t h_(t-1)^T   dJ/dWx = sum_t delta_t x_t^T   dJ/db = sum_t delta_t
+
+    The state is ``(h, c)``. ``torch.nn.LSTM(n_in, n_hidden, batch_first=True)``'s
+    ``weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0`` are ``Wx, Wh, bx, bh``. See
+    ``Recurrent`` for the options.
+    """
+
+    gates = ("i", "f", "g", "o")
+    sigmoid_gates = ("i", "f", "o")
+    state_names = ("h", "c")
+
+    def _allocate_states(self, n_steps, n_samples, training):
+        super()._allocate_states(n_steps, n_samples, training)
+        self.c = self._array("c", (n_steps + 1, n_samples, self.n_hidden))
+        self.tanh_c = self._array("tanh_c", (n_steps, n_samples, self.n_hidden))
+
+    def _state_arrays(self):
+        return (self.h, self.c)
+
+    def _state_grads_arrays(self):
+        return (self.grad_h, self.grad_c)
+
+    @property
+    def cell_states(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``c_0, c_1, ..., c_T`` of the last forward."""
+        return self.c[: self._n_steps + 1].transpose(1, 0, 2)
+
+    @property
+    def cell_grads(self) -> np.ndarray:
+        """``(n_samples, T + 1, n_hidden)``: ``dJ/dc_t`` for t = 0..T, from the last backward."""
+        return self.grad_c.transpose(1, 0, 2)
+
+    def _steps_forward(self, gates, pad):
+        h, c, tanh_c = self.h, self.c, self.tanh_c
+        i, f, g, o = gates
+        recurrent = self.recurrent_weights
+        product = self._array("product", (4, *h.shape[1:]))
+        written = self._buffer("written", h.shape[1:])
+        scale, shift = self._activation_coefficients()
+        for t in range(len(i)):
+            a = gates[:, t]  # holds s * (Wx x_t + bx + bh), s = 1/2 but on g; becomes i, f, g, o
+            a += np.matmul(h[t], recurrent, out=product)
+            gate_activations(a, scale, shift)
+            np.multiply(f[t], c[t], out=c[t + 1])
+            c[t + 1] += np.multiply(i[t], g[t], out=written)
+            np.tanh(c[t + 1], out=tanh_c[t])
+            np.multiply(o[t], tanh_c[t], out=h[t + 1])
+            if pad is not None:
+                np.copyto(h[t + 1], h[t], where=pad[t])
+                np.copyto(c[t + 1], c[t], where=pad[t])
+
+    def _steps_backward(self, grad_output, pad):
+        h, c, tanh_c, gates = self.h, self.c, self.tanh_c, self._gates
+        i, f, g, o = gates
+        recurrent_grad = self._recurrent_grad(h.shape[1])
+        delta = self._gate_steps("delta")
+        d_i, d_f, d_g, d_o = delta
+        grad_h, above = self._state_grads(grad_output)
+        grad_c = self._array("grad_c", h.shape)
+        grad_c[-1] = 0
+        self.grad_c = grad_c
+        slope = self._array("slope", gates[:, 0].shape)
+        work = self._buffer("work", h.shape[1:])
+        # slope = a (offset - a) + bump: i(1 - i), f(1 - f), 1 - g^2, o(1 - o)
+        offset = np.array([1, 1, 0, 1], dtype=self.dtype).reshape(4, 1, 1)
+        for t in range(len(i) - 1, -1, -1):
+            dh, dc = grad_h[t + 1], grad_c[t + 1]  # dJ/dh_t, dJ/dc_t once completed here
+            if above is not None:
+                dh += above[t]
+            np.subtract(offset, gates[:, t], out=slope)
+            slope *= gates[:, t]
+            slope[2] += 1
+            # dJ/dc_t = dJ/dh_t o_t (1 - tanh(c_t)^2) + dJ/dc_(t+1) f_(t+1), and since
+            # h_t = o_t tanh(c_t): o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
+            np.multiply(h[t + 1], tanh_c[t], out=work)
+            np.subtract(o[t], work, out=work)
+            work *= dh
+            if pad is not None:  # a padded step's h_t is not made from its c_t
+                np.copyto(work, 0, where=pad[t])
+            dc += work
+            np.multiply(dc, g[t], out=d_i[t])
+            np.multiply(dc, c[t], out=d_f[t])
+            np.multiply(dc, i[t], out=d_g[t])
+            np.multiply(dh, tanh_c[t], out=d_o[t])
+            delta[:, t] *= slope
+            np.multiply(dc, f[t], out=grad_c[t])
+            if pad is not None:  # a padded step passes dJ/dh_t and dJ/dc_t on unchanged
+                np.copyto(delta[:, t], 0, where=pad[t])
+                np.copyto(grad_c[t], dc, where=pad[t])
+            recurrent_grad(delta[:, t], out=grad_h[t])
+            if pad is not None:
+                np.copyto(grad_h[t], dh, where=pad[t])
+            self._cut(t, grad_h, grad_c)
+        return delta, delta
+
+
+class GRU(Recurrent):
+    """Gated recurrent unit, as PyTorch computes it (gates r, z, n).
+
+    Forward, for t = 1..T, with ``Wx = [Wx_r; Wx_z; Wx_n]`` and likewise ``Wh``, ``bx``, ``bh``
+    (here ``z_t`` is the update gate, not a net input)::
+
+        r_t = sigmoid(Wx_r x_t + bx_r + Wh_r h_(t-1) + bh_r)            reset gate
+        z_t = sigmoid(Wx_z x_t + bx_z + Wh_z h_(t-1) + bh_z)            update gate
+        m_t = Wh_n h_(t-1) + bh_n                                        (bh_n inside r_t * ...)
+        n_t = tanh(Wx_n x_t + bx_n + r_t * m_t)                          candidate
+        h_t = (1 - z_t) * n_t + z_t * h_(t-1)
+
+    Backward, with ``(dJ/dy)_t`` from the layers above and ``delta_t`` the residual of the
+    input-side net inputs, ``delta'_t`` that of the recurrent side::
+
+        dJ/dh_t = (dJ/dy)_t + Wh^T delta'_(t+1) + dJ/dh_(t+1) * z_(t+1)
+        d_n = dJ/dh_t * (1 - z_t) * (1 - n_t^2)
+        d_z = dJ/dh_t * (h_(t-1) - n_t) * z_t (1 - z_t)
+        d_r = d_n * m_t * r_t (1 - r_t)
+        delta_t = [d_r; d_z; d_n]             delta'_t = [d_r; d_z; d_n * r_t]
+        dJ/dWx = sum_t delta_t x_t^T     dJ/dbx = sum_t delta_t
+        dJ/dWh = sum_t delta'_t h_(t-1)^T     dJ/dbh = sum_t delta'_t
+
+    ``torch.nn.GRU(n_in, n_hidden, batch_first=True)``'s ``weight_ih_l0, weight_hh_l0,
+    bias_ih_l0, bias_hh_l0`` are ``Wx, Wh, bx, bh``. See ``Recurrent`` for the options.
+    """
+
+    gates = ("r", "z", "n")
+    sigmoid_gates = ("r", "z")
+
+    def _input_bias(self):
+        bias = self.params["bx"].copy()
+        bias[: 2 * self.n_hidden] += self.params["bh"][: 2 * self.n_hidden]
+        return bias
+
+    def _allocate_states(self, n_steps, n_samples, training):
+        super()._allocate_states(n_steps, n_samples, training)
+        self.m = self._array("m", (n_steps, n_samples, self.n_hidden))
+
+    def _steps_forward(self, gates, pad):
+        h, m = self.h, self.m
+        r, z, n = gates
+        recurrent = self.recurrent_weights
+        bias_n = self.params["bh"][2 * self.n_hidden :]
+        product = self._array("product", (3, *h.shape[1:]))
+        work = self._buffer("work", h.shape[1:])
+        scale, shift = (part[:2] for part in self._activation_coefficients())
+        for t in range(len(r)):
+            # gates hold the input side, r and z halved; they become r_t, z_t, n_t
+            np.matmul(h[t], recurrent, out=product)
+            gates[:2, t] += product[:2]
+            gate_activations(gates[:2, t], scale, shift)
+            np.add(product[2], bias_n, out=m[t])
+            n[t] += np.multiply(r[t], m[t], out=work)
+            np.tanh(n[t], out=n[t])
+            # h_t = n_t + z_t (h_(t-1) - n_t)
+            np.subtract(h[t], n[t], out=work)
+            work *= z[t]
+            np.add(n[t], work, out=h[t + 1])
+            if pad is not None:
+                np.copyto(h[t + 1], h[t], where=pad[t])
+
+    def _steps_backward(self, grad_output, pad):
+        h, m, gates = self.h, self.m, self._gates
+        r, z, n = gates
+        recurrent_grad = self._recurrent_grad(h.shape[1])
+        delta = self._gate_steps("delta")
+        delta_h = self._gate_steps("delta_h")
+        d_r, d_z, d_n = delta
+        grad_h, above = self._state_grads(grad_output)
+        direct = self._buffer("direct", h.shape[1:])
+        work = self._buffer("work", h.shape[1:])
+        for t in range(len(r) - 1, -1, -1):
+            dh = grad_h[t + 1]  # dJ/dh_t, once what the output above sends is added
+            if above is not None:
+                dh += above[t]
+            # d_n = dJ/dh_t (1 - z_t)(1 - n_t^2)
+            np.multiply(n[t], n[t], out=work)
+            np.subtract(1, work, out=work)
+            np.subtract(dh, np.multiply(dh, z[t], out=direct), out=d_n[t])
+            d_n[t] *= work
+            # d_z = dJ/dh_t (h_(t-1) - n_t) z_t (1 - z_t)
+            np.subtract(h[t], n[t], out=d_z[t])
+            d_z[t] *= dh
+            np.subtract(1, z[t], out=work)
+            work *= z[t]
+            d_z[t] *= work
+            # d_r = d_n m_t r_t (1 - r_t)
+            np.subtract(1, r[t], out=work)
+            work *= r[t]
+            np.multiply(d_n[t], m[t], out=d_r[t])
+            d_r[t] *= work
+            if pad is not None:  # a padded step passes dJ/dh_t on to h_(t-1) unchanged
+                np.copyto(delta[:, t], 0, where=pad[t])
+                np.copyto(direct, dh, where=pad[t])
+            delta_h[:2, t] = delta[:2, t]
+            np.multiply(d_n[t], r[t], out=delta_h[2, t])
+            recurrent_grad(delta_h[:, t], out=grad_h[t])
+            grad_h[t] += direct
+            self._cut(t, grad_h)
+        return delta, delta_h
+
+
+def _gate_blocks(matrix_t: np.ndarray, n_gates: int) -> np.ndarray:
+    """``(gates, n, n_hidden)`` view of ``W^T (n, gates * n_hidden)``: gate k's ``W_k^T``."""
+    n_rows, width = matrix_t.shape
+    return matrix_t.reshape(n_rows, n_gates, width // n_gates).swapaxes(0, 1)
+
+
+def _batch_first(per_gate: np.ndarray) -> np.ndarray:
+    """``(gates, T, n_samples, n_hidden)`` as ``(n_samples, T, gates * n_hidden)`` (a copy)."""
+    n_gates, n_steps, n_samples, hidden = per_gate.shape
+    return per_gate.transpose(2, 1, 0, 3).reshape(n_samples, n_steps, n_gates * hidden)
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
