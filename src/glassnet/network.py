@@ -21,7 +21,7 @@ of ``input_shape`` (``(n_in,)`` for feature rows, ``(channels, height, width)`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,8 +38,7 @@ from glassnet.ops import row_argmax
 INFERENCE_VALUES = 1 << 23
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
     """What one loss step measured: the data loss (the mean of the per-sample losses) and the
     regularisation penalty; the objective is ``J = data_loss + penalty``."""
 
