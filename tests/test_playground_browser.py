@@ -109,14 +109,15 @@ def test_add_and_remove_a_layer(page, tmp_path):
     page.goto_playground("#seed=1")
     by_id(page, "add-layer").click()
     by_id(page, "neuron-2-0").wait_for()
-    assert by_id(page, "layer-count").inner_text() == "3 hidden layers"
-    assert "hidden=4,2,2" in page.evaluate("location.hash")
+    # The counter and the URL follow the server's answer, which may come a moment later.
+    wait_for_text(page, "layer-count", "text => text === '3 hidden layers'")
+    page.wait_for_function("() => location.hash.includes('hidden=4,2,2')")
     by_id(page, "add-neuron-2").click()
     by_id(page, "neuron-2-2").wait_for()
     shot(page, tmp_path / "three-layers.png")
     by_id(page, "remove-layer").click()
     by_id(page, "neuron-3-0").wait_for(state="detached")  # the output moves back to layer 2
-    assert by_id(page, "layer-count").inner_text() == "2 hidden layers"
+    wait_for_text(page, "layer-count", "text => text === '2 hidden layers'")
 
 
 def test_upload_a_csv_and_see_a_bad_one_explained(page, tmp_path):
