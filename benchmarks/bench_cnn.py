@@ -38,10 +38,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -51,6 +49,8 @@ import tracemalloc
 import numpy as np
 
 import glassnet
+
+from machine import cpu_model
 
 SPEC = "conv:16:3,maxpool:2,conv:32:3,maxpool:2,dense:128"
 INPUT_SHAPE = (1, 28, 28)
@@ -261,14 +261,6 @@ def _peak_rss() -> int:
 def _rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def in_fresh_process(task: str, threads: str, *args) -> dict:

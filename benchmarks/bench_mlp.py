@@ -52,6 +52,7 @@ import numpy as np
 
 import glassnet
 
+from machine import cpu_model
 from numpy_floor import NumpyMLP
 
 try:
@@ -237,7 +238,7 @@ def machine_facts() -> dict:
     facts = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": platform.machine(),
-        "processor": _cpu_model(),
+        "processor": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -273,14 +274,6 @@ def glassnet_fingerprint() -> str:
                 newest = max(newest, os.path.getmtime(path))
     when = datetime.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
     return f"sha256 {digest.hexdigest()[:12]}, newest file {when}"
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def _torch_blas() -> str | None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,6 +34,8 @@ from websockets.sync.client import connect
 
 from glassnet.playground import running
 from glassnet.playground.setup import Limits
+
+from machine import cpu_model
 
 CHROMIUM = Path("/usr/bin/chromium")
 GOAL = 20.0
@@ -49,17 +50,6 @@ SETUP = {
     "learning_rate": 0.03,
     "seed": 1,
 }
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as lscpu prints it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu_seconds(pids) -> float:

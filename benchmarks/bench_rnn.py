@@ -45,6 +45,8 @@ import numpy as np
 import glassnet
 from glassnet import LSTM, Dense, Network
 
+from machine import cpu_model
+
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 GOAL = 1.3  # glassnet / torch, at most, in both cases
 STEP = {"n_steps": 50, "batch": 32, "n_in": 64, "hidden": 128}
@@ -231,7 +233,7 @@ def machine_facts() -> dict:
 
     blas = [pool for pool in glassnet.threads._blas_pools().info() if pool["user_api"] == "blas"]
     return {
-        "processor": _cpu_model(),
+        "processor": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -240,14 +242,6 @@ def machine_facts() -> dict:
         ),
         "torch": torch.__version__,
     }
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def print_table(setting: str, suite: dict, args) -> None:
