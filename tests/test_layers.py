@@ -11,6 +11,7 @@ import pytest
 
 import glassnet
 from glassnet import Dense, Dropout, Network, losses
+from glassnet.gradcheck import numerical_gradient
 from glassnet.layers import Layer
 from glassnet.layers.base import IdentityHead
 
@@ -19,16 +20,7 @@ SOURCE = Path(glassnet.__file__).parent
 
 def central_difference(f, array, epsilon=1e-6):
     """``df/darray`` by central differences, entry by entry."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + epsilon
-        plus = f()
-        array[index] = original - epsilon
-        minus = f()
-        array[index] = original
-        grad[index] = (plus - minus) / (2 * epsilon)
-    return grad
+    return numerical_gradient(f, array, epsilon)
 
 
 # -- shapes ----------------------------------------------------------------------------------------

@@ -52,21 +52,31 @@ def gradcheck(network, X, Y, loss="mse", weight_decay: float = 0.0, epsilon: flo
 
     errors = []
     for layer, layer_grads in zip(network.layers, analytic, strict=True):
-        layer_errors = {}
-        for key, param in layer.params.items():
-            numeric = np.zeros(param.shape, dtype=np.float64)
-            for index in np.ndindex(param.shape):
-                original = param[index]
-                param[index] = original + epsilon
-                plus = objective()
-                param[index] = original - epsilon
-                minus = objective()
-                param[index] = original
-                numeric[index] = (plus - minus) / (2 * epsilon)
-            layer_errors[key] = _relative_error(layer_grads[key], numeric)
-        errors.append(layer_errors)
+        errors.append(
+            {
+                name: _relative_error(
+                    layer_grads[name], numerical_gradient(objective, param, epsilon)
+                )
+                for name, param, _ in layer.named_parameters()
+            }
+        )
     max_error = max((max(e.values(), default=0.0) for e in errors), default=0.0)
     return GradcheckResult(max_error=max_error, errors=errors)
+
+
+def numerical_gradient(objective, array: np.ndarray, epsilon: float = 1e-5) -> np.ndarray:
+    """``d objective / d array`` by central differences, entry by entry:
+    ``(J(a + eps) - J(a - eps)) / (2 eps)``, changing ``array`` in place and putting it back."""
+    numeric = np.zeros(array.shape, dtype=np.float64)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + epsilon
+        plus = objective()
+        array[index] = original - epsilon
+        minus = objective()
+        array[index] = original
+        numeric[index] = (plus - minus) / (2 * epsilon)
+    return numeric
 
 
 def _as_float64(network):
