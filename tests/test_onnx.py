@@ -582,7 +582,9 @@ def test_glassnet_export_writes_a_model_that_predicts_as_the_model_file(tmp_path
         "export", "spiral.safetensors", "--onnx", "spiral.onnx", "--opset", "14", cwd=tmp_path
     )
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout == "Saved the ONNX model (opset 14) to spiral.onnx\n"
+    assert exported.stdout == (
+        "Saved the ONNX model (opset 14) to spiral.onnx\nIts input X: float32 (n_samples, 2)\n"
+    )
     net = glassnet.load(tmp_path / "spiral.safetensors")
     X = np.random.default_rng(11).normal(size=(50, net.n_in)).astype(np.float32)
     outputs = run(tmp_path / "spiral.onnx", X)

@@ -91,6 +91,7 @@ __all__ = [
     "DEFAULT_OPSET",
     "LAYER_EMITTERS",
     "MIN_OPSET",
+    "input_type",
     "save",
     "to_model",
 ]
@@ -170,11 +171,17 @@ def to_model(network, *, opset: int = DEFAULT_OPSET):
     return model
 
 
+def input_type(network) -> str:
+    """The element type of the graph's input ``X``: ``"int64"`` (token ids) when the first
+    layer is an Embedding, else ``"float32"``."""
+    return "int64" if isinstance(network.layers[0], Embedding) else "float32"
+
+
 def _input(graph, network) -> str:
     """The graph input ``X`` (int64 token ids before an Embedding, else float32), standardised
     when the network has a scaler."""
     onnx = graph.onnx
-    if isinstance(network.layers[0], Embedding):
+    if input_type(network) == "int64":
         if network.scaler is not None:
             raise ValueError(
                 "the network standardises its inputs, but its first layer is an Embedding, "
