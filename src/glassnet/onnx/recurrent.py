@@ -118,9 +118,8 @@ def _masked_steps(graph, layer, name, x, steps, weights, op_type, attributes) ->
     padded = graph.node("Equal", [count, graph.constant(f"{name}.none", np.zeros(1))], "")
     padded = graph.node("Transpose", [padded], f"{name}.padded", perm=[1, 0, 2])
     ones = graph.int64s(f"{name}.split", np.ones(n_steps))
-    split = {"axis": 0}
-    inputs = graph.node_outputs("Split", [steps, ones], [""] * n_steps, **split)
-    pads = graph.node_outputs("Split", [padded, ones], [""] * n_steps, **split)
+    inputs = graph.node_outputs("Split", [steps, ones], [""] * n_steps, axis=0)
+    pads = graph.node_outputs("Split", [padded, ones], [""] * n_steps, axis=0)
     zeros = graph.constant(f"{name}.zeros", np.zeros(1))
     n_states = 2 if op_type == "LSTM" else 1
     previous, hidden = [zeros] * n_states, []
