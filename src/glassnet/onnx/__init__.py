@@ -13,6 +13,8 @@ in float32, from one input ``X``:
   ids that are not whole numbers in ``[0, n_tokens)``; onnxruntime refuses those out of range
   but wraps a negative id from the end of the table, as ``Gather`` does.
 
+From ``X``, in order:
+
 1. the input standardisation, when the network has a scaler: ``x' = (x - mean) / scale``
    (element-wise over ``input_shape``; refused before an ``Embedding``, whose ids are not
    scaled);
@@ -137,7 +139,7 @@ def to_model(network, *, opset: int = DEFAULT_OPSET):
             f"newest), got {opset}"
         )
 
-    graph = Graph(onnx, opset)
+    graph = Graph(onnx)
     x = _input(graph, network)
     for index, layer in enumerate(network.layers):
         emit = LAYER_EMITTERS.get(type(layer))

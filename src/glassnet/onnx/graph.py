@@ -6,14 +6,10 @@ import numpy as np
 
 
 class Graph:
-    """Collects the nodes, initializers, inputs and outputs of one graph under unique names.
+    """Collects the nodes, initializers, inputs and outputs of one graph under unique names."""
 
-    ``opset`` is the operator set the graph is written for, so that an emitter can refuse (or
-    adapt to) an opset too old for its operators.
-    """
-
-    def __init__(self, onnx, opset: int):
-        self.onnx, self.opset = onnx, opset
+    def __init__(self, onnx):
+        self.onnx = onnx
         self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
         self._elem_types: dict[str, int] = {}
         self._count = 0
