@@ -50,6 +50,14 @@ def write_csv(path, header, rows) -> None:
         writer.writerows(rows)
 
 
+def onnx_outputs(path, X) -> dict:
+    """The ONNX model at ``path`` run by onnxruntime on ``X``: its outputs by name."""
+    onnxruntime = pytest.importorskip("onnxruntime")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [output.name for output in session.get_outputs()]
+    return dict(zip(names, session.run(None, {"X": X}), strict=True))
+
+
 def assert_png(path) -> None:
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC

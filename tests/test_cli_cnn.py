@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 import pytest
-from test_cli import ENV, assert_png, glassnet, succeeded, write_csv
+from test_cli import ENV, assert_png, glassnet, onnx_outputs, succeeded, write_csv
+
+import glassnet as library
 
 SPEC = "conv:4:3:1:same,maxpool:2,batchnorm,conv:6:3,dense:12"
 
@@ -90,6 +92,21 @@ def test_explain_and_predict_read_image_rows(images):
     assert "<4x8x8 values" in text and "dL/dW^(1)" in text and "dL/dgamma^(3)" in text
     predictions = succeeded(glassnet("predict", "bars.st", "bars.csv", cwd=images)).stdout
     assert len(predictions.splitlines()) == 241
+
+
+def test_export_a_cnn_to_onnx_that_reads_images_of_the_input_shape(images):
+    pytest.importorskip("onnx")
+    exported = succeeded(glassnet("export", "bars.st", "--onnx", "bars.onnx", cwd=images))
+    assert "Its input X: float32 (n_samples, 1, 8, 8)" in exported.stdout
+    lines = (images / "bars.csv").read_text().splitlines()[1:]
+    rows = np.array([line.split(",")[:64] for line in lines], dtype=np.float32)
+    outputs = onnx_outputs(images / "bars.onnx", rows.reshape(-1, 1, 8, 8))
+    network = library.load(images / "bars.st")  # predict reads the rows as they are
+    np.testing.assert_array_almost_equal(
+        outputs["probabilities"], network.predict_proba(rows), decimal=5
+    )
+    assert outputs["label"].tolist() == network.predict(rows).tolist()
+    assert set(outputs["label"].tolist()) == {"horizontal", "vertical"}
 
 
 def test_plot_filters_and_feature_maps(images):

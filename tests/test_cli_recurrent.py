@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from test_cli import assert_png, glassnet, succeeded, write_csv
+from test_cli import assert_png, glassnet, onnx_outputs, succeeded, write_csv
+
+import glassnet as library
 
 N_STEPS, N_FEATURES = 6, 2
 
@@ -62,6 +64,23 @@ def test_explain_and_plot_the_states_of_a_recurrent_model(sequences):
                  cwd=sequences)
     )  # fmt: skip
     assert_png(sequences / "stack.states.png")
+
+
+def test_export_a_stacked_lstm_to_onnx(sequences):
+    pytest.importorskip("onnx")
+    succeeded(
+        glassnet(
+            "train", "seq.csv", "--target", "label", "--input-shape", "6,2",
+            "--layers", "lstm:5:seq,lstm:4", "--epochs", "3", "--out", "lstm.st", cwd=sequences,
+        )
+    )  # fmt: skip
+    exported = succeeded(glassnet("export", "lstm.st", "--onnx", "lstm.onnx", cwd=sequences))
+    assert "Its input X: float32 (n_samples, 6, 2)" in exported.stdout
+    X = np.random.default_rng(1).normal(size=(50, N_STEPS, N_FEATURES)).astype(np.float32)
+    outputs = onnx_outputs(sequences / "lstm.onnx", X)
+    network = library.load(sequences / "lstm.st")
+    np.testing.assert_array_almost_equal(outputs["probabilities"], network.predict_proba(X), 5)
+    assert outputs["label"].tolist() == network.predict(X).tolist()
 
 
 @pytest.mark.parametrize(

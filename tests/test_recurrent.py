@@ -434,6 +434,19 @@ def test_a_many_to_many_network_learns_to_echo_the_previous_token():
     assert np.mean(network.predict(X_test) == Y_test) > 0.95
 
 
+def test_a_label_per_step_from_one_sigmoid_unit_has_two_probability_columns_per_step():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(12, 4, 2)), rng.choice(["off", "on"], size=(12, 4))
+    network = Network([GRU(2, 3, return_sequences=True), Dense(3, 1, "sigmoid")],
+                      input_shape=(4, 2), seed=2)  # fmt: skip
+    network.fit(X, y, loss="binary_cross_entropy", epochs=1)
+    output, probabilities = network.predict_output(X), network.predict_proba(X)
+    assert probabilities.shape == (12, 4, 2)
+    np.testing.assert_array_equal(probabilities[..., 1:], output)
+    np.testing.assert_array_equal(probabilities[..., :1], 1 - output)
+    assert network.predict(X).tolist() == np.where(output[..., 0] >= 0.5, "on", "off").tolist()
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adagrad", "adam", "adamw"])
 def test_every_optimizer_trains_a_recurrent_network(optimizer):
     rng = np.random.default_rng(0)

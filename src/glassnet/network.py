@@ -174,12 +174,13 @@ class Network:
         return output if self.classes is None else self.classes[class_indices(output)]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)`` of a classifier, in ``classes`` order."""
+        """Class probabilities ``(n_samples, n_classes)`` of a classifier, in ``classes`` order
+        (``(n_samples, T, n_classes)`` for a label per step of a sequence)."""
         if self.classes is None:
             raise ValueError("predict_proba needs a classifier: fit the network on class labels")
         output = self.predict_output(X)
         if self.n_out == 1:
-            return np.hstack([1 - output, output])
+            return np.concatenate([1 - output, output], axis=-1)
         return output
 
     def predict_output(self, X) -> np.ndarray:

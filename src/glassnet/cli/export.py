@@ -26,8 +26,9 @@ def export(model, onnx_path, opset) -> None:
     """Export MODEL to ONNX, for onnxruntime and other runtimes.
 
     The graph takes the raw inputs (standardised inside it) and gives a classifier's class
-    probabilities and labels, or a regression model's outputs. Needs the onnx package
-    (pip install "glassnet[onnx]").
+    probabilities and labels, or a regression model's outputs. Its input X has the shape the
+    model reads, (n_samples, *input_shape): images and sequences read from CSV rows are
+    reshaped to it first (row-major). Needs the onnx package (pip install "glassnet[onnx]").
 
     \b
     Example:
@@ -39,3 +40,5 @@ def export(model, onnx_path, opset) -> None:
     except ImportError as error:
         raise Failure(str(error)) from None
     click.echo(f"Saved the ONNX model (opset {opset}) to {onnx_path}")
+    shape = ", ".join(map(str, ("n_samples", *network.input_shape)))
+    click.echo(f"Its input X: {onnx_export.input_type(network)} ({shape})")
