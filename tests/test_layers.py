@@ -162,6 +162,19 @@ def test_fit_with_sample_weights_follows_the_weighted_loss():
     assert weighted.history["loss"] == pytest.approx(plain.history["loss"], rel=1e-12)
 
 
+def test_a_batch_whose_weights_are_all_zero_changes_nothing():
+    # Padding-only batches happen with sequences; they add nothing to the loss or the weights.
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    weights = np.array([1.0, 2.0, 0.0, 0.0])
+    net = Network([Dense(2, 1, "identity")], dtype="float64", seed=0)
+    net.fit(X, Y, loss="mse", epochs=2, batch_size=2, shuffle=False, sample_weight=weights)
+    first_half = Network([Dense(2, 1, "identity")], dtype="float64", seed=0)
+    first_half.fit(X[:2], Y[:2], loss="mse", epochs=2, batch_size=2, sample_weight=weights[:2])
+    np.testing.assert_allclose(net.layers[0].W, first_half.layers[0].W, rtol=1e-12)
+    assert net.history["loss"] == pytest.approx(first_half.history["loss"], rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("weights", "message"),
     [

@@ -41,12 +41,16 @@ class Loss:
         ``y_true`` must already be in the form of ``prepare_targets``; ``z`` and ``a`` are the
         output layer's ``(n_samples, n_outputs)`` net input and activation. With
         ``sample_weight`` ``w (n_samples,)``, J is the weighted mean ``sum_i w_i J_i / sum_i
-        w_i`` of the per-sample losses and each row of delta is scaled to match.
+        w_i`` of the per-sample losses and each row of delta is scaled to match; a batch whose
+        weights are all zero (padding only) adds nothing: J = 0 and delta = 0.
         """
         value, delta = self._residual(y_true, z, a, activation)
         if sample_weight is None:
             return value, delta
         total = float(np.add.reduce(sample_weight, axis=None))
+        if not total:
+            delta[...] = 0
+            return 0.0, delta
         value = float(np.dot(sample_weight, self.sample_losses(y_true, z, a, activation)))
         delta *= (sample_weight * (len(delta) / total))[:, None]
         return value / total, delta
