@@ -75,7 +75,7 @@ def undecided(monkeypatch):
     monkeypatch.setattr(glassnet.threads, "_chosen", None)
 
 
-@pytest.mark.parametrize(("batch_size", "expected"), [(64, 1), (256, 1), (300, 2)])
+@pytest.mark.parametrize(("batch_size", "expected"), [(64, 1), (128, 1), (256, 2)])
 def test_fit_trains_small_batches_on_one_thread_and_restores_the_count(
     undecided, batch_size, expected
 ):

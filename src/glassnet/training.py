@@ -18,11 +18,12 @@ mini-batch (``batch_size=32``) and full-batch (``batch_size=None``).
 from __future__ import annotations
 
 import math
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import losses, optimizers, schedules, tasks, threads
+from glassnet import losses, optimizers, parallel, schedules, tasks, threads
 from glassnet._checks import (
     fraction,
     non_negative_float,
@@ -75,7 +76,9 @@ class Trainer:
     ``history``, ``epochs``, ``n_batches``; ``stop_training = True`` ends training, and
     ``stop_reason`` says why (the progress display prints it)."""
 
-    def __init__(self, network, optimizer, loss, history, epochs, n_batches, regularization):
+    def __init__(
+        self, network, optimizer, loss, history, epochs, n_batches, regularization, n_shards=1
+    ):
         self.network = network
         self.optimizer = optimizer
         self.loss = loss
@@ -95,24 +98,43 @@ class Trainer:
         # Gradient norms are sampled on at most ~32 batches an epoch: enough for the history,
         # and nearly free for the training step.
         self.norm_stride = max(1, n_batches // 32)
+        # Batches split across threads when that pays (glassnet.parallel); else one loss step.
+        self.sharded = parallel.ShardedStep(network, n_shards) if n_shards > 1 else None
+
+    def close(self) -> None:
+        """Release the worker threads of a sharded step."""
+        if self.sharded is not None:
+            self.sharded.close()
+
+    def outputs(self, yb):
+        """``(a, y)`` pairs of the last step's output activations and their targets, covering
+        the batch (one pair, or one per shard)."""
+        if self.sharded is None:
+            return [(self.network.output_layer.a, yb)]
+        return [(a, yb[rows]) for a, rows in self.sharded.outputs]
 
     def step(self, xb, yb, wb, epoch: int, batch: int) -> float:
         """One update from a batch: the network's loss step (forward, loss and residual,
         backward, penalties), then clipping and the optimizer step. Returns the batch's data
         loss."""
-        result = self.network.loss_step(
-            xb,
-            yb,
-            self.loss,
-            weight_decay=self.weight_decay,
-            l1=self.l1,
-            training=True,
-            sample_weight=wb,
-        )
-        if not math.isfinite(result.data_loss):
+        network = self.network
+        if self.sharded is None:
+            data_loss = network.loss_step(
+                xb,
+                yb,
+                self.loss,
+                weight_decay=self.weight_decay,
+                l1=self.l1,
+                training=True,
+                sample_weight=wb,
+            ).data_loss
+        else:
+            data_loss = self.sharded(xb, yb, self.loss, wb)
+            network.add_penalty_gradients(self.weight_decay, self.l1)
+        if not math.isfinite(data_loss):
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch} (batch {batch}): the loss is "
-                f"{result.data_loss}; the learning rate {self.optimizer.learning_rate:g} is "
+                f"{data_loss}; the learning rate {self.optimizer.learning_rate:g} is "
                 "probably too high"
             )
         if batch % self.norm_stride == 0:
@@ -122,7 +144,7 @@ class Trainer:
         if self.clip_norm is not None:
             optimizers.clip_by_global_norm(self.grads, self.clip_norm)
         self.optimizer.step(self.grads)
-        return result.data_loss
+        return data_loss
 
     def start_epoch(self) -> None:
         """Reset the per-epoch sums of gradient norms."""
@@ -284,11 +306,18 @@ def fit(
 
     optimizer.bind(network.parameters())
     network.loss, network.optimizer = loss, optimizer
-    output = network.output_layer
     n_batches = math.ceil(n_samples / batch_size)
     history = network.history if resuming and network.history is not None else History()
+    n_shards = threads.training_shards(network, batch_size)
     trainer = Trainer(
-        network, optimizer, loss, history, epochs, n_batches, (weight_decay, l1, clip_norm)
+        network,
+        optimizer,
+        loss,
+        history,
+        epochs,
+        n_batches,
+        (weight_decay, l1, clip_norm),
+        n_shards,
     )
     callbacks = list(callbacks)
     if verbose:
@@ -303,7 +332,11 @@ def fit(
         callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
     # error, so NumPy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore"), threads.for_training(batch_size):
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        threads.for_training(batch_size, n_shards),
+        closing(trainer),
+    ):
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(trainer, epoch)
@@ -326,7 +359,8 @@ def fit(
                 batch_loss = trainer.step(xb, yb, wb, epoch, batch)
                 totals["loss"] += batch_loss * (len(xb) if wb is None else float(wb.sum()))
                 if metric_names:
-                    _accumulate(totals, metric_names, output.a, yb)
+                    for outputs, targets in trainer.outputs(yb):
+                        _accumulate(totals, metric_names, outputs, targets)
                 for callback in callbacks:
                     callback.on_batch_end(trainer, batch, batch_loss)
             # 4. guard against non-finite weights

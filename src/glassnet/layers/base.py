@@ -122,6 +122,19 @@ class Layer:
         """Number of values in this layer's parameters, children's included."""
         return sum(param.size for _, param, _ in self.named_parameters())
 
+    @property
+    def couples_samples(self) -> bool:
+        """Whether a sample's result depends on the other samples of its batch (batch norm's
+        batch statistics, a stateful layer's carried rows): such a layer keeps a training
+        batch whole instead of splitting it across threads (``glassnet.parallel``)."""
+        return False
+
+    def multiply_adds_per_sample(self) -> int:
+        """Roughly how many multiply-adds one sample's forward pass through this layer costs:
+        each parameter once, plus one per output value (``glassnet.parallel`` sizes its shards
+        from it)."""
+        return self.n_parameters + size_of(self.output_shape)
+
     def inference_values(self) -> int:
         """How many values per sample this layer holds during an inference forward pass: its
         output, and any working arrays it keeps (``Network.inference_chunks`` sizes the chunks

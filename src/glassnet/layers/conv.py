@@ -109,6 +109,10 @@ class Conv2D(ImageLayer):
         for key, shape in param_shapes.items():
             self._add_param(key, inits[key](shape, rng, self.dtype))
 
+    def multiply_adds_per_sample(self):
+        """Each weight once per output pixel: ``C' C kh kw H' W'``."""
+        return self.params["W"].size * math.prod(self.output_shape[1:])
+
     @property
     def _n_weights(self) -> int:
         """Weights per filter: ``C kh kw``, the rows of ``cols`` before the row of ones."""

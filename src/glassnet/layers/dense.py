@@ -6,7 +6,7 @@ import numpy as np
 
 from glassnet import activations, initializers
 from glassnet._checks import numeric_array, positive_int
-from glassnet.layers.base import Layer
+from glassnet.layers.base import Layer, size_of
 
 
 class Dense(Layer):
@@ -80,6 +80,10 @@ class Dense(Layer):
     @property
     def default_input_shape(self):
         return (self.n_in,)
+
+    def multiply_adds_per_sample(self):
+        """Each weight once per position (one for a feature row, T for a sequence)."""
+        return self.n_parameters * size_of(self.input_shape[:-1])
 
     def describe(self, input_shape):
         if len(input_shape) > 2:

@@ -21,6 +21,7 @@ class Dropout(Layer):
         super().__init__()
         self.rate = fraction(rate, "rate")
         self.mask = None
+        self.next_mask = None  # the mask the next training forward uses, when drawn before it
         self._rng = None
 
     def _init_params(self, param_shapes, rng):
@@ -28,13 +29,21 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         if not training or self.rate == 0:
-            self.mask = None
+            self.mask = self.next_mask = None
             return x
-        # u ~ U[0, 1) drawn into the mask's own buffer, then turned into [u >= rate] / (1 - rate)
-        self.mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", x.shape))
-        np.greater_equal(self.mask, self.rate, out=self.mask)
-        self.mask *= 1 / (1 - self.rate)
+        if self.next_mask is None:
+            self.mask = self.draw_mask(x.shape)
+        else:  # drawn for a whole batch, of which x is a shard (glassnet.parallel)
+            self.mask, self.next_mask = self.next_mask, None
         return np.multiply(x, self.mask, out=self._buffer("y", x.shape))
+
+    def draw_mask(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The mask ``m`` for inputs of ``shape``, drawn from the layer's generator: ``u ~ U[0,
+        1)`` into the mask's own buffer, then turned into ``[u >= rate] / (1 - rate)``."""
+        mask = self._rng.random(dtype=self.dtype, out=self._buffer("mask", shape))
+        np.greater_equal(mask, self.rate, out=mask)
+        mask *= 1 / (1 - self.rate)
+        return mask
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:

@@ -42,6 +42,11 @@ class BatchNorm(Layer):
         self.epsilon = positive_float(epsilon, "epsilon")
         self.x_hat = self.inv_std = None
 
+    @property
+    def couples_samples(self):
+        """Training normalises with the batch's own mean and variance."""
+        return True
+
     def describe(self, input_shape):
         return input_shape, {"gamma": (input_shape[0],), "beta": (input_shape[0],)}
 

@@ -244,6 +244,16 @@ class Recurrent(Layer):
             return h[1:].transpose(1, 0, 2)
         return h[n_steps] if training else h[n_steps].copy()
 
+    @property
+    def couples_samples(self):
+        """A stateful layer carries each row's state into the next batch's same row, and an
+        initial state is given for the batch's rows: either ties the rows to the whole batch."""
+        return self.stateful or self._initial_state is not None
+
+    def multiply_adds_per_sample(self):
+        """Each weight once per step."""
+        return self.n_parameters * self.input_shape[0]
+
     def inference_values(self) -> int:
         """Per sample: every step's input and gates, and the states (``2 T n_hidden`` more for
         LSTM's cells), besides the output."""
