@@ -354,3 +354,27 @@ def test_the_defaults_follow_the_data(tmp_path):
         "Dense",
         "Dense",
     ]
+
+
+def test_a_classifier_on_wide_inputs_drops_inputs_too(tmp_path):
+    # 120 pixel-like columns: 0.2 of the inputs and 0.3 after each hidden layer; an explicit
+    # rate wins, and a layer spec keeps its own dropout items.
+    rng = np.random.default_rng(1)
+    pixels = rng.uniform(0, 1, (40, 120))
+    rows = [[*(f"{value:.3f}" for value in row), str(int(row[:60].sum() > row[60:].sum()))]
+            for row in pixels]  # fmt: skip
+    write_csv(tmp_path / "wide.csv", [*(f"p{i}" for i in range(120)), "label"], rows)
+    common = ["train", "wide.csv", "-t", "label", "--epochs", "2", "--quiet"]
+    succeeded(glassnet(*common, "--hidden", "8", "-o", "w.st", cwd=tmp_path))
+    layers = library.load(tmp_path / "w.st").layers
+    assert [type(layer).__name__ for layer in layers] == ["Dropout", "Dense", "Dropout", "Dense"]
+    assert (layers[0].rate, layers[2].rate) == (0.2, 0.3)
+    succeeded(glassnet(*common, "--hidden", "8", "-o", "n.st", "--input-dropout", "0",
+                       "--dropout", "0.1", cwd=tmp_path))  # fmt: skip
+    layers = library.load(tmp_path / "n.st").layers
+    assert [type(layer).__name__ for layer in layers] == ["Dense", "Dropout", "Dense"]
+    assert layers[1].rate == 0.1
+    result = glassnet(*common, "-o", "s.st", "--layers", "dense:8", "--input-dropout", "0.1",
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode != 0
+    assert "give --layers or --input-dropout, not both" in result.stderr

