@@ -110,7 +110,9 @@ class EpochTimer(glassnet.Callback):
         self.seconds, self.cpu_seconds, self.losses = [], [], []
 
     def on_epoch_begin(self, trainer, epoch):
-        self.threads = glassnet.get_num_threads()  # fit's own choice for small batches
+        # fit's own choice: threads splitting each batch x BLAS threads in each
+        shards = 1 if trainer.sharded is None else len(trainer.sharded.replicas)
+        self.threads = f"{shards}x{glassnet.get_num_threads()}"
         self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -286,7 +288,7 @@ def report(speeds: list[dict], memories: dict, n_samples: int) -> str:
         f"glassnet {glassnet.__version__}",
         "",
         f"{'threads':<15}{'':<22}{'glassnet':>10}{'torch':>10}{'ratio':>8}  goal",
-        "(glassnet training|inference / torch)",
+        "(glassnet training shards x BLAS threads|inference / torch)",
     ]
     for result in speeds:
         threads = (
