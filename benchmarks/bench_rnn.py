@@ -169,6 +169,8 @@ def measure(framework: str, case: str, setting: str, args) -> tuple[float, float
         from threadpoolctl import threadpool_limits
 
         limits = threadpool_limits(limits=1)
+        if framework == "glassnet":  # one thread in all: no batch split across threads either
+            glassnet.set_num_threads(1)
         if framework == "torch":
             import torch
 
