@@ -234,6 +234,7 @@ class Recurrent(Layer):
         start = self._start_state(n_samples, training)
         for index, states in enumerate(self._state_arrays()):
             states[0] = 0 if start is None else start[index]
+        self._zero_start = start is None
         # 3. the steps
         self._steps_forward(gates, pad)
         self._gates = gates
@@ -282,6 +283,15 @@ class Recurrent(Layer):
             stacked *= scale
             recurrent *= scale
         return stacked, recurrent
+
+    def _recurrent_product(self, step: int, recurrent: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``h_(t-1) Wh^T`` of step t (counted from 0) into ``out``, one block per gate as
+        ``recurrent`` holds them; from the zero state the first step's product is zero and is
+        not computed."""
+        if step == 0 and self._zero_start:
+            out.fill(0)
+            return out
+        return np.matmul(self.h[step], recurrent, out=out)
 
     def _activation_coefficients(self):
         """``(scale, shift)``, one value per gate shaped ``(gates, 1, 1)``, for
@@ -354,10 +364,18 @@ class Recurrent(Layer):
     def _row_major_blocks(self, key: str) -> np.ndarray:
         """The gate blocks ``(gates, n_hidden, n)`` of a weight matrix ``(gates * n_hidden, n)``,
         row-major, for the products ``delta W`` (BLAS runs them fastest when neither operand
-        is transposed)."""
+        is transposed). ``Wh``'s come from the forward's ``Wh_k^T`` blocks, whose transposed
+        copy runs twice as fast as one from the column-major parameter (whose columns lie a
+        power of two apart, and so compete for the same cache lines); they are the weights of
+        the last forward."""
         param, n_gates = self.params[key], len(self.gates)
         blocks = self._buffer(key, (n_gates, self.n_hidden, param.shape[1]))
-        np.copyto(blocks, _gate_blocks(param.T, n_gates).transpose(0, 2, 1))
+        if key != "Wh":
+            np.copyto(blocks, _gate_blocks(param.T, n_gates).transpose(0, 2, 1))
+            return blocks
+        np.copyto(blocks, self.recurrent_weights.transpose(0, 2, 1))
+        if self.sigmoid_gates:  # undo the halving of the sigmoid gates' blocks (exact)
+            blocks /= self._activation_coefficients()[0]
         return blocks
 
     def _recurrent_grad(self, n_samples: int):
@@ -489,7 +507,7 @@ class SimpleRNN(Recurrent):
         recurrent = self.recurrent_weights[0]
         product = self._buffer("product", h.shape[1:])
         for t in range(len(z)):
-            z[t] += np.matmul(h[t], recurrent, out=product)  # z_t
+            z[t] += self._recurrent_product(t, recurrent, product)  # z_t
             f.forward(z[t], out=h[t + 1])
             if pad is not None:
                 np.copyto(h[t + 1], h[t], where=pad[t])
@@ -575,7 +593,7 @@ class LSTM(Recurrent):
         scale, shift = self._activation_coefficients()
         for t in range(len(i)):
             a = gates[:, t]  # holds s * (Wx x_t + bx + bh), s = 1/2 but on g; becomes i, f, g, o
-            a += np.matmul(h[t], recurrent, out=product)
+            a += self._recurrent_product(t, recurrent, product)
             gate_activations(a, scale, shift)
             np.multiply(f[t], c[t], out=c[t + 1])
             c[t + 1] += np.multiply(i[t], g[t], out=written)
@@ -679,7 +697,7 @@ class GRU(Recurrent):
         scale, shift = (part[:2] for part in self._activation_coefficients())
         for t in range(len(r)):
             # gates hold the input side, r and z halved; they become r_t, z_t, n_t
-            np.matmul(h[t], recurrent, out=product)
+            self._recurrent_product(t, recurrent, product)
             gates[:2, t] += product[:2]
             gate_activations(gates[:2, t], scale, shift)
             np.add(product[2], bias_n, out=m[t])
