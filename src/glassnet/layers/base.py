@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from glassnet.ops import weight_array, zeros_like_weight
+from glassnet.ops import aligned_empty, weight_array, zeros_like_weight
 
 
 class Layer:
@@ -164,7 +164,7 @@ class Layer:
             or buffer.shape[1:] != tuple(shape[1:])
             or buffer.dtype != self.dtype
         ):
-            buffer = np.empty(shape, dtype=self.dtype)
+            buffer = aligned_empty(tuple(shape), self.dtype)
             self._buffers[name] = buffer
         return buffer[: shape[0]]
 
@@ -184,7 +184,7 @@ class Layer:
         size = math.prod(shape)
         storage = self._buffers.get(name)
         if storage is None or storage.size < size or storage.dtype != dtype:
-            storage = np.empty(size, dtype=dtype)
+            storage = aligned_empty((size,), dtype)
             self._buffers[name] = storage
         return storage[:size].reshape(shape)
 
