@@ -238,3 +238,29 @@ def test_an_error_in_a_worker_reaches_the_caller():
         assert worker.result() == 5
     finally:
         worker.stop()
+
+
+def test_a_worker_stopped_before_its_result_is_read_ends_cleanly():
+    # As when the caller is interrupted mid-step: the job runs out, then the thread ends.
+    worker = parallel.Worker()
+    started = threading.Event()
+    worker.start_job(lambda: started.wait(1) and 7, ())
+    started.set()
+    worker.stop()
+    assert not worker._thread.is_alive()
+
+
+def test_an_error_in_a_shard_reaches_fit_and_the_threads_end(split_everything, monkeypatch):
+    step = Network.loss_step
+
+    def failing_off_the_main_thread(self, *args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("the shard failed")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "loss_step", failing_off_the_main_thread)
+    X, y = images(24)
+    threads_before = threading.active_count()
+    with pytest.raises(RuntimeError, match="the shard failed"):
+        fitted(cnn(), X, y)
+    assert threading.active_count() == threads_before

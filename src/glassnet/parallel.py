@@ -162,24 +162,28 @@ class Worker:
         self._job_ready.acquire()
         self._job_done.acquire()
         self._job = self._result = None
+        self._busy = False
         self._thread = threading.Thread(target=self._serve, name="glassnet-shard", daemon=True)
         self._thread.start()
 
     def start_job(self, function, args) -> None:
         """Start ``function(*args)`` on the thread."""
-        self._job = (function, args)
+        self._job, self._busy = (function, args), True
         self._job_ready.release()
 
     def result(self):
         """Wait for the job and return its result (or raise its exception)."""
         self._job_done.acquire()
-        result, self._result = self._result, None
+        result, self._result, self._busy = self._result, None, False
         if isinstance(result, BaseException):
             raise result
         return result
 
     def stop(self) -> None:
-        """End the thread once its current job is done."""
+        """End the thread, after the job it runs (whose result nobody reads any more, as when
+        the caller was interrupted)."""
+        if self._busy:
+            self._job_done.acquire()
         self._job = None
         self._job_ready.release()
         self._thread.join()
