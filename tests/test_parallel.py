@@ -261,6 +261,8 @@ def test_an_error_in_a_shard_reaches_fit_and_the_threads_end(split_everything, m
     monkeypatch.setattr(Network, "loss_step", failing_off_the_main_thread)
     X, y = images(24)
     threads_before = threading.active_count()
+    network = cnn(dropout=0.3)
     with pytest.raises(RuntimeError, match="the shard failed"):
-        fitted(cnn(), X, y)
+        fitted(network, X, y)
     assert threading.active_count() == threads_before
+    assert network.layers[4].next_mask is None  # no mask left for a later forward

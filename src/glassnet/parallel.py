@@ -132,6 +132,21 @@ class ShardedStep:
                     grad *= mass / total
                 return result.data_loss * mass / total
 
+        try:
+            data_loss = self._run_shards(run, shards, masses)
+        finally:  # a step cut short leaves no mask behind for a later forward
+            for network in self.replicas:
+                for index in self.dropouts:
+                    network.layers[index].next_mask = None
+        self.outputs = [
+            (network.output_layer.a, rows)
+            for network, rows in zip(self.replicas, shards, strict=True)
+        ]
+        return data_loss
+
+    def _run_shards(self, run, shards, masses) -> float:
+        """Run the shards (the first here, the others on the workers), add the workers'
+        gradients into the network's, and return the sum of their weighted losses."""
         jobs = zip(self.workers, self.replicas[1:], shards[1:], masses[1:], strict=True)
         for worker, *job in jobs:
             worker.start_job(run, job)
@@ -146,10 +161,6 @@ class ShardedStep:
                     self.network.gradients(), network.gradients(), strict=True
                 ):
                     grad += shard_grad
-        self.outputs = [
-            (network.output_layer.a, rows)
-            for network, rows in zip(self.replicas, shards, strict=True)
-        ]
         return data_loss
 
 
