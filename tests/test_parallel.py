@@ -250,15 +250,19 @@ def test_a_worker_stopped_before_its_result_is_read_ends_cleanly():
     assert not worker._thread.is_alive()
 
 
-def test_an_error_in_a_shard_reaches_fit_and_the_threads_end(split_everything, monkeypatch):
+@pytest.mark.parametrize("failing", ["worker", "caller"])
+def test_an_error_in_a_shard_reaches_fit_and_the_threads_end(
+    split_everything, monkeypatch, failing
+):
     step = Network.loss_step
 
-    def failing_off_the_main_thread(self, *args, **kwargs):
-        if threading.current_thread() is not threading.main_thread():
+    def failing_step(self, *args, **kwargs):
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main == (failing == "caller"):
             raise RuntimeError("the shard failed")
         return step(self, *args, **kwargs)
 
-    monkeypatch.setattr(Network, "loss_step", failing_off_the_main_thread)
+    monkeypatch.setattr(Network, "loss_step", failing_step)
     X, y = images(24)
     threads_before = threading.active_count()
     network = cnn(dropout=0.3)
