@@ -238,3 +238,35 @@ def test_an_error_in_a_worker_reaches_the_caller():
         assert worker.result() == 5
     finally:
         worker.stop()
+
+
+def test_a_worker_stopped_before_its_result_is_read_ends_cleanly():
+    # As when the caller is interrupted mid-step: the job runs out, then the thread ends.
+    worker = parallel.Worker()
+    started = threading.Event()
+    worker.start_job(lambda: started.wait(1) and 7, ())
+    started.set()
+    worker.stop()
+    assert not worker._thread.is_alive()
+
+
+@pytest.mark.parametrize("failing", ["worker", "caller"])
+def test_an_error_in_a_shard_reaches_fit_and_the_threads_end(
+    split_everything, monkeypatch, failing
+):
+    step = Network.loss_step
+
+    def failing_step(self, *args, **kwargs):
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main == (failing == "caller"):
+            raise RuntimeError("the shard failed")
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "loss_step", failing_step)
+    X, y = images(24)
+    threads_before = threading.active_count()
+    network = cnn(dropout=0.3)
+    with pytest.raises(RuntimeError, match="the shard failed"):
+        fitted(network, X, y)
+    assert threading.active_count() == threads_before
+    assert network.layers[4].next_mask is None  # no mask left for a later forward

@@ -132,6 +132,21 @@ class ShardedStep:
                     grad *= mass / total
                 return result.data_loss * mass / total
 
+        try:
+            data_loss = self._run_shards(run, shards, masses)
+        finally:  # a step cut short leaves no mask behind for a later forward
+            for network in self.replicas:
+                for index in self.dropouts:
+                    network.layers[index].next_mask = None
+        self.outputs = [
+            (network.output_layer.a, rows)
+            for network, rows in zip(self.replicas, shards, strict=True)
+        ]
+        return data_loss
+
+    def _run_shards(self, run, shards, masses) -> float:
+        """Run the shards (the first here, the others on the workers), add the workers'
+        gradients into the network's, and return the sum of their weighted losses."""
         jobs = zip(self.workers, self.replicas[1:], shards[1:], masses[1:], strict=True)
         for worker, *job in jobs:
             worker.start_job(run, job)
@@ -146,10 +161,6 @@ class ShardedStep:
                     self.network.gradients(), network.gradients(), strict=True
                 ):
                     grad += shard_grad
-        self.outputs = [
-            (network.output_layer.a, rows)
-            for network, rows in zip(self.replicas, shards, strict=True)
-        ]
         return data_loss
 
 
@@ -162,24 +173,28 @@ class Worker:
         self._job_ready.acquire()
         self._job_done.acquire()
         self._job = self._result = None
+        self._busy = False
         self._thread = threading.Thread(target=self._serve, name="glassnet-shard", daemon=True)
         self._thread.start()
 
     def start_job(self, function, args) -> None:
         """Start ``function(*args)`` on the thread."""
-        self._job = (function, args)
+        self._job, self._busy = (function, args), True
         self._job_ready.release()
 
     def result(self):
         """Wait for the job and return its result (or raise its exception)."""
         self._job_done.acquire()
-        result, self._result = self._result, None
+        result, self._result, self._busy = self._result, None, False
         if isinstance(result, BaseException):
             raise result
         return result
 
     def stop(self) -> None:
-        """End the thread once its current job is done."""
+        """End the thread, after the job it runs (whose result nobody reads any more, as when
+        the caller was interrupted)."""
+        if self._busy:
+            self._job_done.acquire()
         self._job = None
         self._job_ready.release()
         self._thread.join()
