@@ -33,3 +33,6 @@ def test_a_layers_reused_arrays_start_on_cache_lines():
     assert lstm._buffers
     for name, array in lstm._buffers.items():
         assert array.ctypes.data % CACHE_LINE == 0, name
+    # an inference pass's new arrays too: the Dense output is the array the layer made
+    for _ in range(4):
+        assert network.forward(x).ctypes.data % CACHE_LINE == 0

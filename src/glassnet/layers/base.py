@@ -169,10 +169,11 @@ class Layer:
         return buffer[: shape[0]]
 
     def _output(self, name: str, shape: tuple[int, ...], training: bool) -> np.ndarray:
-        """Where a forward result goes: a reused buffer while training, else a new array."""
+        """Where a forward result goes: a reused buffer while training, else a new array (on a
+        cache line, as all of a layer's arrays)."""
         if training:
             return self._buffer(name, shape)
-        return np.empty(shape, dtype=self.dtype)
+        return aligned_empty(tuple(shape), self.dtype)
 
     def _array(self, name: str, shape: tuple[int, ...], training: bool = True, dtype=None):
         """A C-contiguous array of ``shape`` (and ``dtype``, default the layer's): while
@@ -180,7 +181,7 @@ class Layer:
         the batch (image layers keep it last); otherwise a new array."""
         dtype = self.dtype if dtype is None else np.dtype(dtype)
         if not training:
-            return np.empty(shape, dtype=dtype)
+            return aligned_empty(tuple(shape), dtype)
         size = math.prod(shape)
         storage = self._buffers.get(name)
         if storage is None or storage.size < size or storage.dtype != dtype:
