@@ -308,6 +308,14 @@ def fit(
     network.loss, network.optimizer = loss, optimizer
     n_batches = math.ceil(n_samples / batch_size)
     history = network.history if resuming and network.history is not None else History()
+    callbacks = list(callbacks)
+    if verbose:
+        callbacks.append(ProgressBar())
+    if print_every is not None:
+        callbacks.append(EpochLogger(print_every))
+    X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
+    Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
+    w_batch = None if weights is None else np.empty((batch_size, *weights.shape[1:]), network.dtype)
     n_shards = threads.training_shards(network, batch_size)
     trainer = Trainer(
         network,
@@ -319,24 +327,17 @@ def fit(
         (weight_decay, l1, clip_norm),
         n_shards,
     )
-    callbacks = list(callbacks)
-    if verbose:
-        callbacks.append(ProgressBar())
-    if print_every is not None:
-        callbacks.append(EpochLogger(print_every))
-    X_batch = np.empty((batch_size, *X.shape[1:]), dtype=network.dtype)
-    Y_batch = np.empty((batch_size, *Y.shape[1:]), dtype=network.dtype)
-    w_batch = None if weights is None else np.empty((batch_size, *weights.shape[1:]), network.dtype)
 
-    for callback in callbacks:
-        callback.on_train_begin(trainer)
     # Overflow shows up as a non-finite loss or weight, which stops training with a clear
-    # error, so NumPy's own warnings would only repeat it.
+    # error, so NumPy's own warnings would only repeat it. The trainer's threads (if it splits
+    # batches) end with the block, however it ends.
     with (
+        closing(trainer),
         np.errstate(over="ignore", invalid="ignore"),
         threads.for_training(batch_size, n_shards),
-        closing(trainer),
     ):
+        for callback in callbacks:
+            callback.on_train_begin(trainer)
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(trainer, epoch)
