@@ -378,3 +378,13 @@ def test_a_classifier_on_wide_inputs_drops_inputs_too(tmp_path):
                       cwd=tmp_path)  # fmt: skip
     assert result.returncode != 0
     assert "give --layers or --input-dropout, not both" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("epochs", "held_out", "expected"),
+    [(200, True, 50), (20, True, 10), (41, True, 10), (200, False, 0)],
+)
+def test_patience_is_a_quarter_of_the_epochs_and_at_least_ten(epochs, held_out, expected):
+    from glassnet.cli.train import default_patience
+
+    assert default_patience(epochs, held_out) == expected
