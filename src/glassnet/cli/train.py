@@ -53,9 +53,10 @@ MIN_ROWS_FOR_VALIDATION = 20
 DEFAULT_VALIDATION_SPLIT = 0.2
 
 #: Epochs without improvement on the validation rows before training stops, by default: a
-#: quarter of the --epochs budget (``epochs // PATIENCE_SHARE``), and at least ``MIN_PATIENCE``. A small table takes only a
-#: few updates an epoch, so its validation loss stalls for many epochs on the way down: with
-#: 10 epochs, iris stopped after 80 of 200 epochs at 0.933 (3 seeds), with 50 it reached 0.978.
+#: quarter of the --epochs budget (``epochs // PATIENCE_SHARE``), and at least
+#: ``MIN_PATIENCE``. A small table takes only a few updates an epoch, so its validation loss
+#: stalls for many epochs on the way down: waiting 10 epochs, iris stopped after 80-199 of 200
+#: epochs at 0.933 (3 seeds); waiting 50, it reached 0.978.
 MIN_PATIENCE = 10
 PATIENCE_SHARE = 4
 
