@@ -240,7 +240,9 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
     epochs, patience = options["epochs"], options["patience"]
     if patience is None:
         patience = default_patience(epochs, validation is not None)
-    dropout = _default_dropout(task, validation is not None, X.shape[1], options)
+    options["input_dropout"], dropout = _dropout_rates(
+        task, validation is not None, X.shape[1], options
+    )
     refit = options["refit"] and validation is not None and patience > 0
 
     def new_network() -> Network:
@@ -315,18 +317,20 @@ def default_patience(epochs: int, held_out: bool) -> int:
     return max(MIN_PATIENCE, epochs // PATIENCE_SHARE) if held_out else 0
 
 
-def _default_dropout(task: str, held_out: bool, n_columns: int, options) -> float:
-    """The hidden layers' dropout rate, and ``options["input_dropout"]`` filled in: what the
-    user gave, else ``DEFAULT_DROPOUT`` when rows are held out (``WIDE_DROPOUT`` for a
-    classifier on ``WIDE_INPUTS`` feature columns or more), else none."""
+def _dropout_rates(task: str, held_out: bool, n_columns: int, options) -> tuple[float, float]:
+    """``(input rate, hidden rate)``: what the user gave, else ``DEFAULT_DROPOUT`` after the
+    hidden layers when rows are held out (``WIDE_DROPOUT`` for a classifier on ``WIDE_INPUTS``
+    feature columns or more), else none."""
     wide = task == "classification" and held_out and n_columns >= WIDE_INPUTS
     wide = wide and options["layer_spec"] is None and options["input_shape"] is None
     input_rate, hidden_rate = WIDE_DROPOUT if wide else (0.0, DEFAULT_DROPOUT[task])
-    if options["input_dropout"] is None:
-        options["input_dropout"] = input_rate
-    if options["dropout"] is not None:
-        return options["dropout"]
-    return hidden_rate if held_out else 0.0
+    if not held_out:
+        hidden_rate = 0.0
+    given_input, given_hidden = options["input_dropout"], options["dropout"]
+    return (
+        input_rate if given_input is None else given_input,
+        hidden_rate if given_hidden is None else given_hidden,
+    )
 
 
 def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
@@ -355,9 +359,9 @@ def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
 
 def _network(n_features: int, hidden, activation: str, dropout: float, spec, options) -> Network:
     """The hidden layers (with ``dropout`` after each, and ``--input-dropout`` before the
-    first) and the output layer of ``spec``;
-    refuses a network too large for this machine's memory before it is built. With --layers
-    or --input-shape, the layers of a layer spec (``glassnet.build``) instead."""
+    first) and the output layer of ``spec``; refuses a network too large for this machine's
+    memory before it is built. With --layers or --input-shape, the layers of a layer spec
+    (``glassnet.build``) instead."""
     if options["layer_spec"] is not None or options["input_shape"] is not None:
         return _network_from_spec(n_features, hidden, activation, dropout, spec, options)
     sizes = [n_features, *hidden, spec.n_out]
