@@ -54,79 +54,57 @@ def grads_of(network):
     return [grad.copy() for grad in network.gradients()]
 
 
+def assert_sharded_matches_serial(make_network, X, Y, n_shards, weights=None):
+    """A sharded step on one network against the loss step on an identical one: the same data
+    loss and gradients; returns the sharded step's per-shard outputs and the serial network."""
+    loss = losses.get("cross_entropy")
+    serial = make_network()
+    expected = serial.loss_step(X, Y, loss, training=True, sample_weight=weights).data_loss
+    network = make_network()
+    sharded = parallel.ShardedStep(network, n_shards)
+    try:
+        assert sharded(X, Y, loss, weights) == pytest.approx(expected, rel=1e-12)
+    finally:
+        sharded.close()
+    for got, want in zip(grads_of(network), grads_of(serial), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+    return sharded.outputs, serial
+
+
 @pytest.mark.parametrize("n_shards", [2, 3, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_a_sharded_step_gives_the_whole_batch_loss_and_gradients(n_shards, weighted):
     X, labels = images()
-    Y = one_hot(labels)
     weights = np.random.default_rng(1).uniform(0.2, 3.0, len(X)) if weighted else None
-    loss = losses.get("cross_entropy")
-    serial = cnn()
-    expected = serial.loss_step(X, Y, loss, training=True, sample_weight=weights).data_loss
-    network = cnn()
-    sharded = parallel.ShardedStep(network, n_shards)
-    try:
-        data_loss = sharded(X, Y, loss, weights)
-    finally:
-        sharded.close()
-    assert data_loss == pytest.approx(expected, rel=1e-12)
-    for got, want in zip(grads_of(network), grads_of(serial), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
-    outputs = np.concatenate([a for a, _ in sharded.outputs])
+    outputs, serial = assert_sharded_matches_serial(cnn, X, one_hot(labels), n_shards, weights)
+    outputs = np.concatenate([a for a, _ in outputs])
     np.testing.assert_allclose(outputs, serial.output_layer.a, rtol=1e-12)
 
 
 def test_a_shard_without_weight_adds_nothing_and_still_gives_its_outputs():
     X, labels = images()
-    Y = one_hot(labels)
-    loss = losses.get("cross_entropy")
     for zero in (slice(6, None), slice(None, 6)):  # the worker's shard, then the caller's
         weights = np.ones(len(X))
         weights[zero] = 0
-        serial = cnn()
-        expected = serial.loss_step(X, Y, loss, training=True, sample_weight=weights).data_loss
-        network = cnn()
-        sharded = parallel.ShardedStep(network, 2)
-        try:
-            assert sharded(X, Y, loss, weights) == pytest.approx(expected, rel=1e-12)
-        finally:
-            sharded.close()
-        for got, want in zip(grads_of(network), grads_of(serial), strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
-        assert sum(len(a) for a, _ in sharded.outputs) == len(X)
+        outputs, _ = assert_sharded_matches_serial(cnn, X, one_hot(labels), 2, weights)
+        assert sum(len(a) for a, _ in outputs) == len(X)
 
 
 def test_recurrent_shards_with_a_padding_mask_match_the_whole_batch():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(10, 7, 4))
-    Y = one_hot(rng.integers(0, 3, 10))
-    loss = losses.get("cross_entropy")
-    serial = lstm()
-    expected = serial.loss_step(X, Y, loss, training=True).data_loss
-    network = lstm()
-    sharded = parallel.ShardedStep(network, 2)
-    try:
-        assert sharded(X, Y, loss) == pytest.approx(expected, rel=1e-12)
-    finally:
-        sharded.close()
-    for got, want in zip(grads_of(network), grads_of(serial), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+    assert_sharded_matches_serial(lstm, X, one_hot(rng.integers(0, 3, 10)), 2)
 
     # many-to-many with one weight per position: zeros at padded steps
     tokens = rng.integers(1, 9, size=(10, 6))
     mask = (np.arange(6) < rng.integers(2, 7, 10)[:, None]).astype(float)
     targets = one_hot(rng.integers(0, 3, (10, 6)))
-    layers = lambda: [Embedding(9, 4), LSTM(4, 5, return_sequences=True), Dense(5, 3, "softmax")]  # noqa: E731
-    serial = Network(layers(), input_shape=(6,), seed=0, dtype="float64")
-    expected = serial.loss_step(tokens, targets, loss, training=True, sample_weight=mask).data_loss
-    network = Network(layers(), input_shape=(6,), seed=0, dtype="float64")
-    sharded = parallel.ShardedStep(network, 3)
-    try:
-        assert sharded(tokens, targets, loss, mask) == pytest.approx(expected, rel=1e-12)
-    finally:
-        sharded.close()
-    for got, want in zip(grads_of(network), grads_of(serial), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+
+    def tagger():
+        layers = [Embedding(9, 4), LSTM(4, 5, return_sequences=True), Dense(5, 3, "softmax")]
+        return Network(layers, input_shape=(6,), seed=0, dtype="float64")
+
+    assert_sharded_matches_serial(tagger, tokens, targets, 3, mask)
 
 
 def test_replicas_share_the_parameters_and_keep_their_own_gradients():

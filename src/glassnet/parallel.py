@@ -88,6 +88,8 @@ class ShardedStep:
     def __init__(self, network, n_shards: int):
         self.network = network
         self.replicas = [network, *(replica(network) for _ in range(n_shards - 1))]
+        # Each replica's gradient arrays: every backward refills them in place.
+        self.gradients = [each.gradients() for each in self.replicas]
         self.workers = [Worker() for _ in range(n_shards - 1)]
         self.dropouts = [
             index
@@ -103,65 +105,66 @@ class ShardedStep:
 
     def __call__(self, X, Y, loss, sample_weight=None) -> float:
         """Run the batch ``(X, Y)`` and return its data loss ``J = sum_k (m_k / m) J_k``."""
-        n_samples = len(X)
-        bounds = [round(k * n_samples / len(self.replicas)) for k in range(len(self.replicas) + 1)]
+        n_samples, n_shards = len(X), len(self.replicas)
+        bounds = [round(k * n_samples / n_shards) for k in range(n_shards + 1)]
         shards = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
         if sample_weight is None:
             masses = [rows.stop - rows.start for rows in shards]
+            weights = [None] * n_shards
         else:
-            masses = [float(np.add.reduce(sample_weight[rows], axis=None)) for rows in shards]
+            weights = [sample_weight[rows] for rows in shards]
+            masses = [float(np.add.reduce(shard, axis=None)) for shard in weights]
         total = sum(masses)
-        for index in self.dropouts:
-            layer = self.network.layers[index]
-            masks = layer.draw_mask((n_samples, *layer.input_shape))
-            for network, rows in zip(self.replicas, shards, strict=True):
-                network.layers[index].next_mask = masks[rows]
-
-        def run(network, rows, mass):
-            # A shard's J_k and gradients are means over its own rows; weighted by m_k / m
-            # they add up to the batch's. A shard without weight only runs forward (metrics).
-            with np.errstate(over="ignore", invalid="ignore"):  # NumPy's state is per thread
-                if not mass:
-                    network.forward(X[rows], training=True)
-                    return 0.0
-                weights = None if sample_weight is None else sample_weight[rows]
-                result = network.loss_step(
-                    X[rows], Y[rows], loss, training=True, sample_weight=weights
-                )
-                for grad in network.gradients():
-                    grad *= mass / total
-                return result.data_loss * mass / total
-
+        jobs = [
+            (loss, network, gradients, X[rows], Y[rows], shard_weights, mass / total)
+            for network, gradients, rows, shard_weights, mass in zip(
+                self.replicas, self.gradients, shards, weights, masses, strict=True
+            )
+        ]
+        self._hand_out_masks(shards)
         try:
-            data_loss = self._run_shards(run, shards, masses)
+            for worker, job in zip(self.workers, jobs[1:], strict=True):
+                worker.start_job(_shard_step, job)
+            data_loss = _shard_step(*jobs[0])
+            for worker in self.workers:
+                data_loss += worker.result()
         finally:  # a step cut short leaves no mask behind for a later forward
             for network in self.replicas:
                 for index in self.dropouts:
                     network.layers[index].next_mask = None
+        for position, grad in enumerate(self.gradients[0]):
+            for gradients in self.gradients[1:]:
+                grad += gradients[position]
         self.outputs = [
             (network.output_layer.a, rows)
             for network, rows in zip(self.replicas, shards, strict=True)
         ]
         return data_loss
 
-    def _run_shards(self, run, shards, masses) -> float:
-        """Run the shards (the first here, the others on the workers), add the workers'
-        gradients into the network's, and return the sum of their weighted losses."""
-        jobs = zip(self.workers, self.replicas[1:], shards[1:], masses[1:], strict=True)
-        for worker, *job in jobs:
-            worker.start_job(run, job)
-        data_loss = run(self.network, shards[0], masses[0])
-        if not masses[0]:
-            for grad in self.network.gradients():
+    def _hand_out_masks(self, shards: list[slice]) -> None:
+        """Draw each dropout layer's mask for the whole batch from the network's generator, as
+        one thread would, and give each replica its shard's rows."""
+        for index in self.dropouts:
+            layer = self.network.layers[index]
+            masks = layer.draw_mask((shards[-1].stop, *layer.input_shape))
+            for network, rows in zip(self.replicas, shards, strict=True):
+                network.layers[index].next_mask = masks[rows]
+
+
+def _shard_step(loss, network, gradients, X, Y, sample_weight, share) -> float:
+    """One shard's loss step, its gradients and loss weighted by ``share = m_k / m`` (a shard's
+    J_k and gradients are means over its own rows; so weighted they add up to the batch's). A
+    shard without weight only runs forward, for the metrics, and adds zero gradients."""
+    with np.errstate(over="ignore", invalid="ignore"):  # NumPy's state is per thread
+        if not share:
+            network.forward(X, training=True)
+            for grad in gradients:
                 grad[...] = 0
-        for worker, network, mass in zip(self.workers, self.replicas[1:], masses[1:], strict=True):
-            data_loss += worker.result()
-            if mass:
-                for grad, shard_grad in zip(
-                    self.network.gradients(), network.gradients(), strict=True
-                ):
-                    grad += shard_grad
-        return data_loss
+            return 0.0
+        result = network.loss_step(X, Y, loss, training=True, sample_weight=sample_weight)
+        for grad in gradients:
+            grad *= share
+        return result.data_loss * share
 
 
 class Worker:

@@ -5,7 +5,7 @@ Every command is a thin layer over the library: read the data (``datasets.read_c
 ``glassnet.tasks`` decide the task, output layer, loss and split, ``fit``, write the model with
 ``glassnet.io``, draw it with ``glassnet.plots``. One module per family of commands:
 
-- ``train``: ``glassnet train``;
+- ``train``: ``glassnet train`` (``networks``: the network it builds from its options);
 - ``evaluate``: ``glassnet evaluate`` and ``glassnet predict``;
 - ``inspect``: ``glassnet inspect`` and ``glassnet explain``;
 - ``plot``, ``export``, ``datasets``, ``demo``, ``playground``: the commands of those names;

@@ -7,16 +7,12 @@ rows are held out for validation; ``fit`` trains.
 
 from __future__ import annotations
 
-import itertools
-import math
-import os
 import sys
 
 import click
 import numpy as np
 from rich.table import Table
 
-import glassnet
 from glassnet import io as model_io
 from glassnet import losses, optimizers, tasks
 from glassnet._files import check_writable
@@ -38,9 +34,9 @@ from glassnet.cli.common import (
     threads_option,
 )
 from glassnet.cli.data import training_rows
+from glassnet.cli.networks import build_network
 from glassnet.cli.plot import draw_loss_curve
 from glassnet.datasets import GENERATORS
-from glassnet.layers import Dense, Dropout
 from glassnet.network import Network
 from glassnet.plots import label_text
 from glassnet.preprocessing import Standardizer
@@ -74,10 +70,6 @@ DEFAULT_DROPOUT = {"classification": 0.2, "regression": 0.0}
 #: 20`, 5 seeds: 95.43% mean with 0 and 0.2, 95.98% with 0.2 and 0.2, 96.1-96.2% with 0.2 and 0.3.
 WIDE_INPUTS = 100
 WIDE_DROPOUT = (0.2, 0.3)
-
-#: Training keeps about this many copies of every parameter (the weights, their gradients, the
-#: optimizer's state, the initial draw in float64): the memory a network needs, roughly.
-PARAMETER_COPIES = 6
 
 
 @click.command()
@@ -246,7 +238,7 @@ def train(data, target, dataset, ignore, delimiter, out, task, hidden, activatio
     refit = options["refit"] and validation is not None and patience > 0
 
     def new_network() -> Network:
-        network = _network(rows.X.shape[1], hidden, activation, dropout, spec, options)
+        network = build_network(rows.X.shape[1], hidden, activation, dropout, spec, options)
         # Later commands take the CSV columns by these names, in any order a file has them.
         network.feature_names, network.target_name = rows.feature_names, rows.target_name
         return network
@@ -355,93 +347,6 @@ def _task_and_targets(rows, task, loss) -> tuple[str, np.ndarray, str]:
     if task_asked is None and loss is None and raw.dtype.kind in "iuf":
         note = f" (its {len(classes)} whole-number values as classes: --task regression if not)"
     return task, y, note
-
-
-def _network(n_features: int, hidden, activation: str, dropout: float, spec, options) -> Network:
-    """The hidden layers (with ``dropout`` after each, and ``--input-dropout`` before the
-    first) and the output layer of ``spec``; refuses a network too large for this machine's
-    memory before it is built. With --layers or --input-shape, the layers of a layer spec
-    (``glassnet.build``) instead."""
-    if options["layer_spec"] is not None or options["input_shape"] is not None:
-        return _network_from_spec(n_features, hidden, activation, dropout, spec, options)
-    sizes = [n_features, *hidden, spec.n_out]
-    n_parameters = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
-    _check_memory(n_parameters, f"a {'-'.join(map(str, sizes))} network", "--hidden sizes", options)
-    layers = [Dropout(options["input_dropout"])] if options["input_dropout"] else []
-    for n_in, n_out in zip(sizes[:-2], hidden, strict=True):
-        layers.append(Dense(n_in, n_out, activation))
-        if dropout:
-            layers.append(Dropout(dropout))
-    layers.append(Dense(sizes[-2], spec.n_out, spec.activation))
-    return Network(layers, input_shape=n_features, seed=options["seed"], dtype=options["dtype"])
-
-
-def _network_from_spec(
-    n_features: int, hidden, activation: str, dropout: float, spec, options
-) -> Network:
-    """The network of ``--layers`` (or of ``--hidden`` sizes as dense items) on samples of
-    ``--input-shape``, with the output layer of ``spec``."""
-    shape = options["input_shape"]
-    if shape is not None and math.prod(shape) != n_features:
-        raise click.BadParameter(
-            f"{'x'.join(map(str, shape))} = {math.prod(shape)} values per image, "
-            f"but the data has {n_features} feature columns",
-            param_hint="'--input-shape'",
-        )
-    try:
-        network = glassnet.build(
-            _layer_spec(hidden, options, dropout),
-            input_shape=shape or n_features,
-            n_out=spec.n_out,
-            activation=activation,
-            output=spec.activation,
-            seed=options["seed"],
-            dtype=options["dtype"],
-        )
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="'--layers'") from None
-    _check_memory(network.n_parameters, "the network", "--layers", options)
-    return network
-
-
-def _check_memory(n_parameters: int, what: str, smaller: str, options) -> None:
-    """Refuse a network of ``n_parameters`` that needs more memory to train than the machine
-    has, naming ``what`` it is and the option to make ``smaller``."""
-    needed = n_parameters * PARAMETER_COPIES * np.dtype(options["dtype"]).itemsize
-    available = _memory_bytes()
-    if available is not None and needed > available:
-        raise Failure(
-            f"{what} has {n_parameters:,} parameters and needs about {needed / 2**30:,.1f} GiB "
-            f"to train, more than this machine's {available / 2**30:,.1f} GiB; choose smaller "
-            f"{smaller}"
-        )
-
-
-def _layer_spec(hidden: tuple[int, ...], options, dropout: float) -> str:
-    """The hidden layers as a spec line: ``--layers`` as given, else ``--hidden`` sizes as dense
-    items, each followed by a ``--dropout`` item (and an ``--input-dropout`` item first)."""
-    context = click.get_current_context()
-    if options["layer_spec"] is None:
-        rate = [f"dropout:{dropout!r}"] if dropout else []
-        items = [item for size in hidden for item in [f"dense:{size}", *rate]]
-        if options["input_dropout"]:
-            items.insert(0, f"dropout:{options['input_dropout']!r}")
-        return ",".join(items)
-    for name in ("hidden", "dropout", "input_dropout"):
-        if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
-            raise click.UsageError(
-                f"give --layers or --{name.replace('_', '-')}, not both (a dropout:RATE item "
-                "goes in --layers)"
-            )
-    return options["layer_spec"]
-
-
-def _memory_bytes() -> int | None:
-    """This machine's physical memory in bytes, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _fit(network, X, y, validation, loss: str, task: str, options, epochs: int, patience: int):

@@ -7,7 +7,8 @@ from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
 from glassnet.layers.normalization import BatchNorm
 from glassnet.layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
-from glassnet.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
+from glassnet.layers.recurrent import Recurrent
+from glassnet.layers.recurrent_cells import GRU, LSTM, SimpleRNN
 from glassnet.layers.shape import Flatten, Reshape
 
 _BY_TYPE = {
