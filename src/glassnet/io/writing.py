@@ -121,18 +121,7 @@ def _loss_json(network: Network) -> str | None:
 def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.ndarray]]:
     """``(config JSON, state arrays)``, checked to rebuild into the same optimizer on load."""
     config = optimizer.get_config()
-    try:
-        rebuilt = optimizers.get(config)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"cannot save the optimizer {type(optimizer).__name__}: {error}; only built-in "
-            "optimizers can be stored (save with include_optimizer=False)"
-        ) from None
-    if type(rebuilt) is not type(optimizer):
-        raise ValueError(
-            f"cannot save the optimizer {type(optimizer).__name__}: it would load as "
-            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
-        )
+    rebuilt = _rebuilt("optimizer", optimizer, config, optimizers.get)
     rebuilt.bind(network.parameters())
     expected = {name: array.shape for name, array in rebuilt.state_dict().items()}
     state = {name: np.asarray(array) for name, array in optimizer.state_dict().items()}
@@ -150,18 +139,7 @@ def _optimizer_state(network: Network, optimizer) -> tuple[str, dict[str, np.nda
 def _schedule_json(schedule) -> str:
     """The ``schedule`` entry, checked to rebuild into the same schedule on load."""
     config = schedule.get_config()
-    try:
-        rebuilt = schedules.get(config)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"cannot save the schedule {type(schedule).__name__}: {error}; only built-in "
-            "schedules can be stored (save with include_optimizer=False)"
-        ) from None
-    if type(rebuilt) is not type(schedule):
-        raise ValueError(
-            f"cannot save the schedule {type(schedule).__name__}: it would load as "
-            f"{type(rebuilt).__name__} (save with include_optimizer=False)"
-        )
+    _rebuilt("schedule", schedule, config, schedules.get)
     return json.dumps({"config": config, "state": schedule.get_state()}, allow_nan=False)
 
 
@@ -178,3 +156,22 @@ def _history_json(history, n_layers: int) -> str:
     if problem:
         raise ValueError(f"cannot save: network.history {problem}")
     return text
+
+
+def _rebuilt(kind: str, thing, config: dict, get):
+    """``get(config)``: the built-in ``kind`` (optimizer, schedule) that ``thing`` loads back
+    as, or a ``ValueError`` saying why it cannot be stored."""
+    name = type(thing).__name__
+    try:
+        rebuilt = get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cannot save the {kind} {name}: {error}; only built-in {kind}s can be stored (save "
+            "with include_optimizer=False)"
+        ) from None
+    if type(rebuilt) is not type(thing):
+        raise ValueError(
+            f"cannot save the {kind} {name}: it would load as {type(rebuilt).__name__} (save "
+            "with include_optimizer=False)"
+        )
+    return rebuilt
